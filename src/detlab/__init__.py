@@ -1,0 +1,87 @@
+"""detlab: a lab notebook for object-detection research.
+
+``import detlab`` is cheap: the public names below load their modules on first use, so that
+a training script pays nothing for the parts it does not call.
+
+>>> import detlab
+>>> ds = detlab.make_sequential_dataset(num_sequences=1, frames_per_sequence=2)
+>>> ds.num_images
+2
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from detlab._version import __version__
+
+if TYPE_CHECKING:
+    from detlab.core import Annotations, Category, Dataset, Images, Predictions, convert_boxes
+    from detlab.data.formats import (
+        read_coco,
+        read_coco_results,
+        write_coco,
+        write_coco_results,
+    )
+    from detlab.data.formats.voc import read_voc, write_voc
+    from detlab.data.formats.yolo import read_yolo, write_yolo
+    from detlab.data.io import read_dataset, write_dataset
+    from detlab.data.synthetic import make_sequential_dataset
+    from detlab.data.validate import validate
+
+__all__ = [
+    "Annotations",
+    "Category",
+    "Dataset",
+    "Images",
+    "Predictions",
+    "__version__",
+    "convert_boxes",
+    "make_sequential_dataset",
+    "read_coco",
+    "read_coco_results",
+    "read_dataset",
+    "read_voc",
+    "read_yolo",
+    "validate",
+    "write_coco",
+    "write_coco_results",
+    "write_dataset",
+    "write_voc",
+    "write_yolo",
+]
+
+_LAZY = {
+    "Annotations": "detlab.core",
+    "Category": "detlab.core",
+    "Dataset": "detlab.core",
+    "Images": "detlab.core",
+    "Predictions": "detlab.core",
+    "convert_boxes": "detlab.core",
+    "make_sequential_dataset": "detlab.data.synthetic",
+    "read_coco": "detlab.data.formats",
+    "read_coco_results": "detlab.data.formats",
+    "read_dataset": "detlab.data.io",
+    "read_voc": "detlab.data.formats.voc",
+    "read_yolo": "detlab.data.formats.yolo",
+    "validate": "detlab.data.validate",
+    "write_coco": "detlab.data.formats",
+    "write_coco_results": "detlab.data.formats",
+    "write_dataset": "detlab.data.io",
+    "write_voc": "detlab.data.formats.voc",
+    "write_yolo": "detlab.data.formats.yolo",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'detlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

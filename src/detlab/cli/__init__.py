@@ -1,0 +1,1 @@
+"""The ``detlab`` command line: a thin Typer layer over the library."""

@@ -1,0 +1,1 @@
+"""Datasets on disk: format readers and writers, validation, synthetic data (NumPy-based)."""

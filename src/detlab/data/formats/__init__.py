@@ -1,0 +1,20 @@
+"""Readers and writers, one module per format: COCO (instances and results), Pascal VOC, YOLO."""
+
+from detlab.data.formats.coco import coco_to_dict, parse_coco, read_coco, write_coco
+from detlab.data.formats.coco_results import (
+    parse_coco_results,
+    predictions_to_list,
+    read_coco_results,
+    write_coco_results,
+)
+
+__all__ = [
+    "coco_to_dict",
+    "parse_coco",
+    "parse_coco_results",
+    "predictions_to_list",
+    "read_coco",
+    "read_coco_results",
+    "write_coco",
+    "write_coco_results",
+]
