@@ -21,10 +21,11 @@ if TYPE_CHECKING:
     from detlab.data.formats import (
         read_coco,
         read_coco_results,
+        read_voc,
         write_coco,
         write_coco_results,
+        write_voc,
     )
-    from detlab.data.formats.voc import read_voc, write_voc
     from detlab.data.formats.yolo import read_yolo, write_yolo
     from detlab.data.io import read_dataset, write_dataset
     from detlab.data.synthetic import make_sequential_dataset
@@ -63,13 +64,13 @@ _LAZY = {
     "read_coco": "detlab.data.formats",
     "read_coco_results": "detlab.data.formats",
     "read_dataset": "detlab.data.io",
-    "read_voc": "detlab.data.formats.voc",
+    "read_voc": "detlab.data.formats",
     "read_yolo": "detlab.data.formats.yolo",
     "validate": "detlab.data.validate",
     "write_coco": "detlab.data.formats",
     "write_coco_results": "detlab.data.formats",
     "write_dataset": "detlab.data.io",
-    "write_voc": "detlab.data.formats.voc",
+    "write_voc": "detlab.data.formats",
     "write_yolo": "detlab.data.formats.yolo",
 }
 

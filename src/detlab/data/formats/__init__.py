@@ -7,14 +7,18 @@ from detlab.data.formats.coco_results import (
     read_coco_results,
     write_coco_results,
 )
+from detlab.data.formats.voc import VOC_CLASSES, read_voc, write_voc
 
 __all__ = [
+    "VOC_CLASSES",
     "coco_to_dict",
     "parse_coco",
     "parse_coco_results",
     "predictions_to_list",
     "read_coco",
     "read_coco_results",
+    "read_voc",
     "write_coco",
     "write_coco_results",
+    "write_voc",
 ]

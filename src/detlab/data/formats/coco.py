@@ -36,7 +36,7 @@ from detlab.data.formats.coco_records import (
     record_namer,
 )
 from detlab.data.formats.columns import column
-from detlab.data.formats.jsonio import dump_json, load_json
+from detlab.data.formats.jsonio import dump_json, load_json, paused_gc
 from detlab.data.problems import ProblemLog
 from detlab.errors import AnnotationParseError
 
@@ -45,7 +45,9 @@ __all__ = ["coco_to_dict", "parse_coco", "read_coco", "write_coco"]
 
 def read_coco(path: str | Path, *, warn: bool = True) -> Dataset:
     """Read a COCO instances file. Raises :class:`AnnotationParseError` listing every error."""
-    return parse_coco(load_json(path), source=str(path), warn=warn)
+    obj = load_json(path)
+    with paused_gc():
+        return parse_coco(obj, source=str(path), warn=warn)
 
 
 def parse_coco(
@@ -104,14 +106,18 @@ def _extract_fast(obj: Any) -> dict[str, Any] | None:
             return None
         cols["area"] = column(anns, "area", "if", default=np.nan).astype(np.float64)
         cols["iscrowd"] = column(anns, "iscrowd", "biuf", default=0)
+        # One pass in C over every record's keys tells which optional keys occur at all.
+        cols["image_keys"] = set().union(*images)
+        cols["ann_keys"] = set().union(*anns)
         for flag in OPTIONAL_ANNOTATION_FLAGS:
-            cols[flag] = column(anns, flag, "biuf", default=0)
+            if flag in cols["ann_keys"]:
+                cols[flag] = column(anns, flag, "biuf", default=0)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     return cols
 
 
-def _floatcolumn(values: Any, n: int) -> np.ndarray:
+def _as_float(values: Any, n: int) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).reshape(n)
 
 
@@ -119,11 +125,11 @@ def _build(obj: dict[str, Any], cols: dict[str, Any], log: ProblemLog, source: s
     images_raw, anns_raw = obj["images"], obj.get("annotations", [])
     n, m = len(images_raw), len(anns_raw)
     image_ids = cols["image_ids"].astype(np.int64).reshape(n)
-    widths = _floatcolumn(cols["widths"], n)
-    heights = _floatcolumn(cols["heights"], n)
+    widths = _as_float(cols["widths"], n)
+    heights = _as_float(cols["heights"], n)
     check_image_columns(log, image_ids, widths, heights, record_namer("images", image_ids))
     categories = _build_categories(obj["categories"])
-    boxes = _floatcolumn(cols["boxes"], m * 4).reshape(m, 4)
+    boxes = _as_float(cols["boxes"], m * 4).reshape(m, 4)
     ann_ids = cols["ann_ids"].astype(np.int64).reshape(m)
     ann_image_ids = cols["ann_image_ids"].astype(np.int64).reshape(m)
     image_pos = check_annotation_columns(
@@ -141,7 +147,7 @@ def _build(obj: dict[str, Any], cols: dict[str, Any], log: ProblemLog, source: s
     area = cols["area"]
     missing_area = np.isnan(area)
     area[missing_area] = boxes[missing_area, 2] * boxes[missing_area, 3]
-    sequences, frames = _sequence_columns(images_raw)
+    sequences, frames = _sequence_columns(images_raw, cols["image_keys"])
     images = Images.build(
         image_ids,
         cols["file_names"],
@@ -149,7 +155,7 @@ def _build(obj: dict[str, Any], cols: dict[str, Any], log: ProblemLog, source: s
         np.round(heights).astype(np.int64),
         sequences=sequences,
         frame_index=frames,
-        extra=[_extra(r, IMAGE_KEYS) for r in images_raw],
+        extra=_extras(images_raw, cols["image_keys"], IMAGE_KEYS),
     )
     annotations = Annotations.build(
         ids=ann_ids,
@@ -159,12 +165,10 @@ def _build(obj: dict[str, Any], cols: dict[str, Any], log: ProblemLog, source: s
         area=area,
         iscrowd=cols["iscrowd"],
         segmentation=[r.get("segmentation") for r in anns_raw],
-        extra=[_extra(r, ANNOTATION_KEYS) for r in anns_raw],
-        **{flag: cols[flag] for flag in OPTIONAL_ANNOTATION_FLAGS},
+        extra=_extras(anns_raw, cols["ann_keys"], ANNOTATION_KEYS),
+        **{flag: cols.get(flag) for flag in OPTIONAL_ANNOTATION_FLAGS},
     )
-    present = frozenset(
-        flag for flag in OPTIONAL_ANNOTATION_FLAGS if any(flag in r for r in anns_raw)
-    )
+    present = frozenset(cols["ann_keys"] & set(OPTIONAL_ANNOTATION_FLAGS))
     extra = {k: v for k, v in obj.items() if k not in {"images", "annotations", "categories"}}
     return Dataset(images, categories, annotations, present, extra, source)
 
@@ -181,9 +185,11 @@ def _build_categories(records: list[dict[str, Any]]) -> tuple[Category, ...]:
     )
 
 
-def _sequence_columns(records: list[dict[str, Any]]) -> tuple[list[Any] | None, list[int] | None]:
-    seq_key = next((k for k in SEQUENCE_KEYS[0] if any(k in r for r in records[:1])), None)
-    frame_key = next((k for k in SEQUENCE_KEYS[1] if any(k in r for r in records[:1])), None)
+def _sequence_columns(
+    records: list[dict[str, Any]], keys: set[str]
+) -> tuple[list[Any] | None, list[int] | None]:
+    seq_key = next((k for k in SEQUENCE_KEYS[0] if k in keys), None)
+    frame_key = next((k for k in SEQUENCE_KEYS[1] if k in keys), None)
     sequences = [r.get(seq_key) for r in records] if seq_key else None
     frames = [_frame(r.get(frame_key)) for r in records] if frame_key else None
     return sequences, frames
@@ -193,11 +199,14 @@ def _frame(value: Any) -> int:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else -1
 
 
-def _extra(record: dict[str, Any], known: frozenset[str]) -> dict[str, Any] | None:
-    if len(record) <= len(known) and record.keys() <= known:
+def _extras(
+    records: list[dict[str, Any]], keys: set[str], known: frozenset[str]
+) -> list[dict[str, Any] | None] | None:
+    """Per record, the keys the model has no column for (None everywhere when there are none)."""
+    if keys <= known:
         return None
-    extra = {k: v for k, v in record.items() if k not in known}
-    return extra or None
+    extras = ({k: v for k, v in r.items() if k not in known} for r in records)
+    return [extra or None for extra in extras]
 
 
 # --------------------------------------------------------------------------- writing

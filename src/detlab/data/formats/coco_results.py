@@ -24,7 +24,7 @@ from detlab.core.predictions import Predictions
 from detlab.data.checks import check_prediction_columns
 from detlab.data.formats.coco_records import record_namer
 from detlab.data.formats.columns import column
-from detlab.data.formats.jsonio import dump_json, load_json
+from detlab.data.formats.jsonio import dump_json, load_json, paused_gc
 from detlab.data.problems import ProblemLog, describe_value, is_real_number
 
 __all__ = [
@@ -39,7 +39,9 @@ def read_coco_results(
     path: str | Path, *, gt: Dataset | None = None, warn: bool = True
 ) -> Predictions:
     """Read a results file; with ``gt``, ids unknown to the ground truth are errors."""
-    return parse_coco_results(load_json(path), source=str(path), gt=gt, warn=warn)
+    obj = load_json(path)
+    with paused_gc():
+        return parse_coco_results(obj, source=str(path), gt=gt, warn=warn)
 
 
 def parse_coco_results(

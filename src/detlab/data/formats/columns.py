@@ -15,9 +15,11 @@ def column(
     records: list[dict[str, Any]], key: str, kinds: str, *, width: int = 0, default: Any = _ABSENT
 ) -> np.ndarray:
     """One key of every record as an array; ``ValueError`` unless all values are of ``kinds``."""
-    if default is _ABSENT:
+    try:
         array = np.array([r[key] for r in records])
-    else:
+    except KeyError:
+        if default is _ABSENT:
+            raise
         array = np.array([r.get(key, default) for r in records])
     if records and array.dtype.kind not in kinds:
         raise ValueError(key)

@@ -6,7 +6,10 @@ library, and at the speed of the evaluators, parsing is most of the work.
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,23 @@ import orjson
 
 from detlab.errors import AnnotationParseError, Problem
 
-__all__ = ["dump_json", "load_json", "parse_json_bytes"]
+__all__ = ["dump_json", "load_json", "parse_json_bytes", "paused_gc"]
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects, then restore it.
+
+    Parsing a COCO file allocates millions of lists and floats, none of them cyclic; the
+    collector would walk them over and over for nothing (about a quarter of the parse time).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def parse_json_bytes(data: bytes | str, source: str) -> Any:
@@ -25,7 +44,8 @@ def parse_json_bytes(data: bytes | str, source: str) -> Any:
     record and field holding the non-finite value can be named by the checks that follow.
     """
     try:
-        return orjson.loads(data)
+        with paused_gc():
+            return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         try:
             return json.loads(data)

@@ -1,0 +1,5 @@
+"""``python -m detlab`` runs the command line."""
+
+from detlab.cli.app import main
+
+main()
