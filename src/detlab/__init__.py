@@ -22,11 +22,12 @@ if TYPE_CHECKING:
         read_coco,
         read_coco_results,
         read_voc,
+        read_yolo,
         write_coco,
         write_coco_results,
         write_voc,
+        write_yolo,
     )
-    from detlab.data.formats.yolo import read_yolo, write_yolo
     from detlab.data.io import read_dataset, write_dataset
     from detlab.data.synthetic import make_sequential_dataset
     from detlab.data.validate import validate
@@ -65,13 +66,13 @@ _LAZY = {
     "read_coco_results": "detlab.data.formats",
     "read_dataset": "detlab.data.io",
     "read_voc": "detlab.data.formats",
-    "read_yolo": "detlab.data.formats.yolo",
+    "read_yolo": "detlab.data.formats",
     "validate": "detlab.data.validate",
     "write_coco": "detlab.data.formats",
     "write_coco_results": "detlab.data.formats",
     "write_dataset": "detlab.data.io",
     "write_voc": "detlab.data.formats",
-    "write_yolo": "detlab.data.formats.yolo",
+    "write_yolo": "detlab.data.formats",
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from detlab.data.formats.jsonio import dump_json
 from detlab.data.io import FORMATS, DatasetFormat, read_dataset, write_dataset
@@ -38,9 +39,8 @@ def print_summary(summary: DatasetSummary, title: str) -> None:
         table.add_column(header, justify="left" if header == "class" else "right")
     total = max(summary.num_boxes, 1)
     for c in summary.per_class:
-        table.add_row(
-            str(c.id), c.name, str(c.count), f"{100 * c.count / total:.1f}%", str(c.images)
-        )
+        share = f"{100 * c.count / total:.1f}%"
+        table.add_row(str(c.id), Text(c.name), str(c.count), share, str(c.images))
     table.caption = (
         f"{summary.num_images} images, {summary.num_boxes} boxes, "
         f"{summary.empty_images} without boxes, {summary.crowd} crowd, "

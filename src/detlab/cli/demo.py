@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from detlab.cli.datasets import console, print_summary
 from detlab.data.summary import summarize_dataset
@@ -41,18 +42,17 @@ def _print_tour(result: TourResult) -> None:
         f"{len(report.warnings)} warning(s)"
     )
     table = Table(title="3. Conversions, read back and compared", title_justify="left")
-    for header in ("format", "images", "boxes", "max box error (px)", "where"):
-        table.add_column(header)
+    for header in ("format", "images", "boxes", "max box error (px)", "where", "notes"):
+        table.add_column(header, overflow="fold")
     for rt in result.round_trips:
-        table.add_row(
-            rt.fmt, str(rt.images), str(rt.boxes), f"{rt.max_box_error:.2g}", str(rt.path)
-        )
+        cells = (str(rt.images), str(rt.boxes), f"{rt.max_box_error:.2g}", str(rt.path))
+        table.add_row(rt.fmt, *cells, Text("; ".join(rt.notes)))
     console.print(table)
     bad = Table(title="4. Broken inputs and what detlab says", title_justify="left")
     bad.add_column("case")
     bad.add_column("first error", overflow="fold")
     for case in result.bad_inputs:
-        bad.add_row(case.name, case.first_error)
+        bad.add_row(case.name, Text(case.first_error))
     console.print(bad)
 
 

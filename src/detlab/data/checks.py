@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from detlab.core.boxes import FloatArray
+from detlab.core.dataset import BoolArray
 from detlab.core.ids import IdIndex, IntArray
 from detlab.data.problems import ProblemLog
 
@@ -82,7 +83,7 @@ def check_annotation_columns(
         log.error(name(int(row)), "image_id", f"unknown image id {int(image_ids[row])}")
     for row in np.flatnonzero(categories.positions(category_ids) < 0):
         log.error(name(int(row)), "category_id", f"unknown category id {int(category_ids[row])}")
-    finite = np.isfinite(boxes).all(axis=1)
+    finite: BoolArray = np.asarray(np.isfinite(boxes).all(axis=1), dtype=bool)
     for row in np.flatnonzero(~finite):
         log.error(name(int(row)), "bbox", f"non-finite coordinate in {boxes[row].tolist()}")
     _check_box_sizes(log, boxes, finite, name)
@@ -148,7 +149,7 @@ def check_prediction_columns(
     """Non-finite scores or boxes, negative sizes; ids unknown to the ground truth when given."""
     for row in np.flatnonzero(~np.isfinite(scores)):
         log.error(name(int(row)), "score", f"must be a finite number, got {scores[row]}")
-    finite = np.isfinite(boxes).all(axis=1)
+    finite: BoolArray = np.asarray(np.isfinite(boxes).all(axis=1), dtype=bool)
     for row in np.flatnonzero(~finite):
         log.error(name(int(row)), "bbox", f"non-finite coordinate in {boxes[row].tolist()}")
     _check_box_sizes(log, boxes, finite, name)

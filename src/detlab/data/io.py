@@ -12,6 +12,8 @@ from typing import Literal, get_args
 from detlab.core.dataset import Dataset
 from detlab.data.formats.coco import parse_coco, write_coco
 from detlab.data.formats.jsonio import load_json
+from detlab.data.formats.voc import read_voc, write_voc
+from detlab.data.formats.yolo import read_yolo, write_yolo
 from detlab.data.problems import ProblemLog
 from detlab.errors import InvalidInputError, Problem
 
@@ -71,15 +73,9 @@ def read_dataset(
             return parse_coco(load_json(path), source=str(path), warn=warn)
         return parse_coco(load_json(path), source=str(path), log=log)
     if fmt == "voc":
-        from detlab.data.formats.voc import read_voc  # noqa: PLC0415 - keeps import light
-
-        dataset: Dataset = read_voc(path, split=split, warn=warn, log=log)
-        return dataset
+        return read_voc(path, split=split, warn=warn, log=log)
     if fmt == "yolo":
-        from detlab.data.formats.yolo import read_yolo  # noqa: PLC0415 - loads Pillow on use
-
-        yolo: Dataset = read_yolo(path, split=split, warn=warn, log=log)
-        return yolo
+        return read_yolo(path, split=split, warn=warn, log=log)
     raise _unknown(Path(path), f"unknown format {fmt!r} (use one of {', '.join(FORMATS)})")
 
 
@@ -103,13 +99,9 @@ def write_dataset(
         write_coco(ds, out)
         return out
     if fmt == "voc":
-        from detlab.data.formats.voc import write_voc  # noqa: PLC0415
-
         write_voc(ds, out, split=split or "trainval")
         return out
     if fmt == "yolo":
-        from detlab.data.formats.yolo import write_yolo  # noqa: PLC0415
-
         write_yolo(ds, out, split=split or "train", image_root=image_root, copy_images=copy_images)
         return out
     raise _unknown(out, f"unknown format {fmt!r} (use one of {', '.join(FORMATS)})")

@@ -6,6 +6,7 @@ background; crowd regions are drawn as clusters of small blobs. Pillow is import
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,11 @@ def _background(
 
 
 def _draw_box(
-    pen: Any, rng: np.random.Generator, ds: Dataset, row: int, colour_of: dict[int, tuple[int, ...]]
+    pen: Any,
+    rng: np.random.Generator,
+    ds: Dataset,
+    row: int,
+    colour_of: Mapping[int, tuple[int, int, int]],
 ) -> None:
     x, y, w, h = (float(v) for v in ds.annotations.boxes[row])
     colour = colour_of.get(int(ds.annotations.category_ids[row]), (255, 255, 255))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from detlab.data.io import read_dataset, write_dataset
 from detlab.data.render import render_images
 from detlab.data.synthetic import make_sequential_dataset
 from detlab.data.validate import ValidationReport, validate
+from detlab.errors import DetlabWarning
 
 __all__ = ["BadInputCase", "RoundTrip", "TourResult", "run_dataset_tour"]
 
@@ -36,6 +38,7 @@ class RoundTrip:
     images: int
     boxes: int
     max_box_error: float
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,14 +78,19 @@ def run_dataset_tour(out: str | Path, *, quick: bool = False, seed: int = 0) -> 
 
 
 def _round_trip(ds: Dataset, data: Path, fmt: str) -> RoundTrip:
+    """Write ``ds`` as ``fmt`` and read it back; what the writer warned about becomes notes."""
     target = data / fmt
-    if fmt == "voc":
-        write_dataset(ds, target, "voc", split="trainval")
-        back = read_dataset(target, fmt="voc", split="trainval", warn=False)
-    else:
-        write_dataset(ds, target, "yolo", split="train", image_root=data / "images")
-        back = read_dataset(target, fmt="yolo", split="train", warn=False)
-    return RoundTrip(fmt, target, back.num_images, back.num_annotations, _box_error(ds, back))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DetlabWarning)
+        if fmt == "voc":
+            write_dataset(ds, target, "voc", split="trainval")
+            back = read_dataset(target, fmt="voc", split="trainval", warn=False)
+        else:
+            write_dataset(ds, target, "yolo", split="train", image_root=data / "images")
+            back = read_dataset(target, fmt="yolo", split="train", warn=False)
+    notes = tuple(str(w.message) for w in caught if issubclass(w.category, DetlabWarning))
+    error = _box_error(ds, back)
+    return RoundTrip(fmt, target, back.num_images, back.num_annotations, error, notes)
 
 
 def _box_error(original: Dataset, back: Dataset) -> float:

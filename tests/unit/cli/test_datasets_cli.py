@@ -117,3 +117,31 @@ def test_version() -> None:
     result = detlab("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("detlab ")
+
+
+def test_convert_to_yolo_links_the_images(tmp_path: Path) -> None:
+    from detlab.data.render import render_images
+
+    ds = make_sequential_dataset(num_sequences=1, frames_per_sequence=3)
+    render_images(ds, tmp_path / "images")
+    write_coco(ds, tmp_path / "gt.json")
+    out = tmp_path / "yolo"
+    result = detlab("convert", tmp_path / "gt.json", out, "--to", "yolo", "--image-root", tmp_path / "images")
+    assert result.returncode == 0, result.stderr
+    assert (out / "data.yaml").is_file()
+    info = detlab("info", out / "data.yaml", "--json", tmp_path / "s.json")
+    assert info.returncode == 0, info.stderr
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["num_images"] == 3
+    assert summary["num_boxes"] == int((~ds.annotations.iscrowd).sum())
+
+
+def test_demo_quick_runs_the_whole_workflow(tmp_path: Path) -> None:
+    result = detlab("demo", "--quick", "--out", tmp_path / "demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2. Validation: 0 error(s)" in result.stdout
+    for case in ("negative_width", "unknown_image_id", "missing_bbox", "nan_score", "broken_json"):
+        assert case in result.stdout
+    assert "(accepted)" not in result.stdout
+    assert (tmp_path / "demo" / "data" / "voc" / "ImageSets" / "Main" / "trainval.txt").is_file()
+    assert (tmp_path / "demo" / "data" / "yolo" / "data.yaml").is_file()

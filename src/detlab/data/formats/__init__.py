@@ -8,6 +8,7 @@ from detlab.data.formats.coco_results import (
     write_coco_results,
 )
 from detlab.data.formats.voc import VOC_CLASSES, read_voc, write_voc
+from detlab.data.formats.yolo import read_yolo, write_yolo
 
 __all__ = [
     "VOC_CLASSES",
@@ -18,7 +19,9 @@ __all__ = [
     "read_coco",
     "read_coco_results",
     "read_voc",
+    "read_yolo",
     "write_coco",
     "write_coco_results",
     "write_voc",
+    "write_yolo",
 ]
