@@ -7,7 +7,17 @@ import sys
 
 import pytest
 
-HEAVY = ["sqlalchemy", "matplotlib", "jinja2", "torch", "numba", "pandas", "fastapi", "typer", "PIL"]
+HEAVY = [
+    "sqlalchemy",
+    "matplotlib",
+    "jinja2",
+    "torch",
+    "numba",
+    "pandas",
+    "fastapi",
+    "typer",
+    "PIL",
+]
 
 
 def _loaded_after(statement: str) -> set[str]:

@@ -18,7 +18,9 @@ def test_known_values() -> None:
     xywh = np.array([[10.0, 20.0, 30.0, 40.0]])
     np.testing.assert_array_equal(convert_boxes(xywh, "xywh", "xyxy"), [[10, 20, 40, 60]])
     np.testing.assert_array_equal(convert_boxes(xywh, "xywh", "cxcywh"), [[25, 40, 30, 40]])
-    np.testing.assert_array_equal(convert_boxes([[25, 40, 30, 40]], "cxcywh", "xyxy"), [[10, 20, 40, 60]])
+    np.testing.assert_array_equal(
+        convert_boxes([[25, 40, 30, 40]], "cxcywh", "xyxy"), [[10, 20, 40, 60]]
+    )
     np.testing.assert_array_equal(box_area([[0, 0, 4, 5]], "xyxy"), [20.0])
 
 

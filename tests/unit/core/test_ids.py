@@ -17,7 +17,9 @@ def _reference(ids: list[int], query: list[int]) -> list[int]:
 
 @given(st.lists(st.integers(-50, 500)), st.lists(st.integers(-100, 600)))
 def test_dense_lookup_matches_a_dict(ids, query) -> None:
-    assert IdIndex(np.array(ids, dtype=np.int64)).positions(query).tolist() == _reference(ids, query)
+    assert IdIndex(np.array(ids, dtype=np.int64)).positions(query).tolist() == _reference(
+        ids, query
+    )
 
 
 @given(
