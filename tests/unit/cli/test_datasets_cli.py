@@ -126,7 +126,9 @@ def test_convert_to_yolo_links_the_images(tmp_path: Path) -> None:
     render_images(ds, tmp_path / "images")
     write_coco(ds, tmp_path / "gt.json")
     out = tmp_path / "yolo"
-    result = detlab("convert", tmp_path / "gt.json", out, "--to", "yolo", "--image-root", tmp_path / "images")
+    result = detlab(
+        "convert", tmp_path / "gt.json", out, "--to", "yolo", "--image-root", tmp_path / "images"
+    )
     assert result.returncode == 0, result.stderr
     assert (out / "data.yaml").is_file()
     info = detlab("info", out / "data.yaml", "--json", tmp_path / "s.json")
