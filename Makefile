@@ -25,8 +25,8 @@ demo: $(VENV)/.installed-run
 	$(BIN)/detlab demo --out $(DEMO_OUT)
 
 check: $(VENV)/.installed-dev
-	$(BIN)/ruff format --check .
-	$(BIN)/ruff check .
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -23,7 +23,7 @@ def test_detects_each_format(tmp_path: Path) -> None:
 
 
 def test_unknown_folder_lists_what_detlab_reads(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInputError, match="cannot tell the dataset format.*Pascal VOC"):
+    with pytest.raises(InvalidInputError, match=r"cannot tell the dataset format.*Pascal VOC"):
         detect_format(tmp_path)
     with pytest.raises(InvalidInputError, match="no such file"):
         detect_format(tmp_path / "missing")
