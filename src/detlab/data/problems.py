@@ -18,14 +18,32 @@ from typing import Any
 
 from detlab.errors import AnnotationParseError, DetlabWarning, Problem
 
-__all__ = ["ProblemLog", "describe_value", "is_integer_value", "is_real_number"]
+__all__ = ["ProblemLog", "ProblemSet", "describe_value", "is_integer_value", "is_real_number"]
 
 #: Stop collecting after this many problems: a file with a systematic fault repeats one
 #: message per record, and a million identical lines help nobody.
 MAX_PROBLEMS = 1000
 
 
-class ProblemLog:
+class ProblemSet:
+    """Errors and warnings out of a ``problems`` list; shared by logs and reports."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+
+class ProblemLog(ProblemSet):
     """Problems found in one file (or folder), in the order found."""
 
     def __init__(self, file: str) -> None:
@@ -45,22 +63,16 @@ class ProblemLog:
     def warning(self, record: str, field: str, message: str) -> None:
         self._add("warning", record, field, message)
 
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.is_error]
-
-    @property
-    def has_errors(self) -> bool:
-        return any(p.is_error for p in self.problems)
-
     def raise_if_errors(self) -> None:
         """Raise :class:`AnnotationParseError` carrying every problem when any is an error."""
         if self.has_errors:
             raise AnnotationParseError.from_problems(self.problems)
+
+    def conclude(self, *, warn: bool) -> None:
+        """End of a read: raise when there are errors, else issue the warnings if ``warn``."""
+        self.raise_if_errors()
+        if warn:
+            self.emit_warnings()
 
     def emit_warnings(self, *, limit: int = 5) -> None:
         """Issue the first ``limit`` warnings as :class:`DetlabWarning` and summarise the rest."""

@@ -18,14 +18,14 @@ from detlab.data.formats.coco_records import record_namer
 from detlab.data.formats.coco_results import parse_coco_results
 from detlab.data.formats.jsonio import load_json
 from detlab.data.io import DatasetFormat, detect_format, read_dataset
-from detlab.data.problems import ProblemLog
+from detlab.data.problems import ProblemLog, ProblemSet
 from detlab.errors import InvalidInputError, Problem
 
 __all__ = ["ValidationReport", "validate", "validate_dataset"]
 
 
 @dataclass
-class ValidationReport:
+class ValidationReport(ProblemSet):
     """What validation found. ``dataset`` is None when the file could not be read at all."""
 
     path: str
@@ -33,14 +33,6 @@ class ValidationReport:
     problems: list[Problem] = field(default_factory=list)
     dataset: Dataset | None = None
     predictions: Predictions | None = None
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.is_error]
 
     @property
     def ok(self) -> bool:

@@ -72,9 +72,7 @@ def parse_coco(
             raise AnnotationParseError(f"{source}: the file could not be read as COCO")
     dataset = _build(obj, columns, log, source)
     if own_log:
-        log.raise_if_errors()
-        if warn:
-            log.emit_warnings()
+        log.conclude(warn=warn)
     return dataset
 
 

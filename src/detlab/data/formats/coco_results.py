@@ -76,9 +76,7 @@ def parse_coco_results(
         categories=gt.category_index if gt is not None else None,
     )
     if own_log:
-        log.raise_if_errors()
-        if warn:
-            log.emit_warnings()
+        log.conclude(warn=warn)
     has_masks = any("segmentation" in r for r in records)
     return Predictions.build(
         image_ids,

@@ -79,9 +79,7 @@ def read_voc(
     log = ProblemLog(str(folder)) if log is None else log
     dataset = _read(folder, split, classes, log)
     if own_log:
-        log.raise_if_errors()
-        if warn:
-            log.emit_warnings()
+        log.conclude(warn=warn)
     return dataset
 
 

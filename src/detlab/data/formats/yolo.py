@@ -74,9 +74,7 @@ def read_yolo(
     layout = find_layout(root, split=split, names=names, log=log)
     dataset = _read(layout, log, str(root))
     if own_log:
-        log.raise_if_errors()
-        if warn:
-            log.emit_warnings()
+        log.conclude(warn=warn)
     return dataset
 
 
