@@ -38,6 +38,7 @@ def test_import_detlab_loads_no_heavy_package() -> None:
         "import detlab.core",
         "import detlab.data.formats",
         "import detlab.data.validate",
+        "import detlab.metrics",
         "from detlab import read_coco",
     ],
 )

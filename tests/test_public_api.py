@@ -6,7 +6,14 @@ import importlib
 
 import pytest
 
-PACKAGES = ["detlab", "detlab.core", "detlab.data.formats", "detlab.errors", "detlab.config"]
+PACKAGES = [
+    "detlab",
+    "detlab.core",
+    "detlab.data.formats",
+    "detlab.metrics",
+    "detlab.errors",
+    "detlab.config",
+]
 
 
 def _isort_key(name: str) -> tuple[int, str]:

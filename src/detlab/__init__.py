@@ -31,15 +31,19 @@ if TYPE_CHECKING:
     from detlab.data.io import read_dataset, write_dataset
     from detlab.data.synthetic import make_sequential_dataset
     from detlab.data.validate import validate
+    from detlab.metrics import COCOEvaluator, evaluate_coco, evaluate_voc
 
 __all__ = [
     "Annotations",
+    "COCOEvaluator",
     "Category",
     "Dataset",
     "Images",
     "Predictions",
     "__version__",
     "convert_boxes",
+    "evaluate_coco",
+    "evaluate_voc",
     "make_sequential_dataset",
     "read_coco",
     "read_coco_results",
@@ -56,11 +60,14 @@ __all__ = [
 
 _LAZY = {
     "Annotations": "detlab.core",
+    "COCOEvaluator": "detlab.metrics",
     "Category": "detlab.core",
     "Dataset": "detlab.core",
     "Images": "detlab.core",
     "Predictions": "detlab.core",
     "convert_boxes": "detlab.core",
+    "evaluate_coco": "detlab.metrics",
+    "evaluate_voc": "detlab.metrics",
     "make_sequential_dataset": "detlab.data.synthetic",
     "read_coco": "detlab.data.formats",
     "read_coco_results": "detlab.data.formats",

@@ -1,0 +1,142 @@
+"""COCO evaluation results: pycocotools' arrays, the summary and per-class numbers.
+
+A result travels to the run store as plain data: :meth:`COCOResult.to_dict` gives lists, ints,
+floats and strings only (JSON-able), and :meth:`COCOResult.from_dict` rebuilds an equal result,
+bit for bit (a Python float survives JSON exactly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from detlab.core.boxes import FloatArray
+from detlab.metrics.params import COCOParams
+from detlab.metrics.summary import SummaryRow, format_row, summary_rows, summary_value
+
+__all__ = ["COCOResult", "ClassMetrics", "class_metrics"]
+
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    """One category's numbers, each computed like the matching summary row (-1: undefined).
+
+    ``num_gt`` counts the category's non-crowd ground truth in the evaluated images,
+    ``num_detections`` its detections there (before the per-image ``max_dets`` cut).
+    """
+
+    category_id: int
+    name: str
+    ap: float
+    ap50: float
+    ap75: float
+    ap_small: float
+    ap_medium: float
+    ap_large: float
+    ar100: float
+    num_gt: int
+    num_detections: int
+
+
+def class_metrics(
+    precision: FloatArray,
+    recall: FloatArray,
+    params: COCOParams,
+    category: tuple[int, int, str],
+    counts: tuple[int, int],
+) -> ClassMetrics:
+    """Numbers for the category at position ``category[0]`` of the evaluated categories."""
+    k, category_id, name = category
+    rows = summary_rows(params)
+    one_p, one_r = precision[:, :, k : k + 1], recall[:, k : k + 1]
+    values = [summary_value(one_p, one_r, params, row) for row in rows[:6]]
+    ar = summary_value(one_p, one_r, params, SummaryRow(False, None, "all", rows[8].max_dets))
+    return ClassMetrics(
+        category_id=category_id,
+        name=name,
+        ap=values[0],
+        ap50=values[1],
+        ap75=values[2],
+        ap_small=values[3],
+        ap_medium=values[4],
+        ap_large=values[5],
+        ar100=ar,
+        num_gt=counts[0],
+        num_detections=counts[1],
+    )
+
+
+def _array_to_data(array: FloatArray) -> dict[str, Any]:
+    return {"shape": list(array.shape), "data": array.reshape(-1).tolist()}
+
+
+def _array_from_data(data: Mapping[str, Any]) -> FloatArray:
+    return np.array(data["data"], dtype=np.float64).reshape(tuple(data["shape"]))
+
+
+@dataclass(frozen=True, eq=False)
+class COCOResult:
+    """The outcome of a COCO evaluation.
+
+    ``precision`` and ``scores`` are ``[T, R, K, A, M]`` and ``recall`` ``[T, K, A, M]``, the
+    arrays of pycocotools' ``COCOeval.eval``; ``stats`` the twelve summary numbers; ``K`` runs
+    over ``category_ids`` (sorted), ``A`` over ``params.area_ranges``, ``M`` over
+    ``params.max_dets``.
+    """
+
+    params: COCOParams
+    precision: FloatArray
+    recall: FloatArray
+    scores: FloatArray
+    stats: FloatArray
+    category_ids: tuple[int, ...]
+    per_class: tuple[ClassMetrics, ...]
+    num_images: int
+
+    @property
+    def map(self) -> float:
+        """AP at IoU .50:.95 (``stats[0]``)."""
+        return float(self.stats[0])
+
+    def summary_lines(self) -> tuple[str, ...]:
+        return tuple(
+            format_row(self.params, row, float(value))
+            for row, value in zip(summary_rows(self.params), self.stats, strict=True)
+        )
+
+    def summary(self) -> str:
+        """The twelve lines exactly as pycocotools' ``summarize()`` prints them."""
+        return "\n".join(self.summary_lines())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data; :meth:`from_dict` rebuilds an equal result."""
+        return {
+            "format": "detlab.coco_result",
+            "version": _FORMAT_VERSION,
+            "params": self.params.to_dict(),
+            "precision": _array_to_data(self.precision),
+            "recall": _array_to_data(self.recall),
+            "scores": _array_to_data(self.scores),
+            "stats": self.stats.tolist(),
+            "category_ids": list(self.category_ids),
+            "per_class": [asdict(c) for c in self.per_class],
+            "num_images": self.num_images,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> COCOResult:
+        return cls(
+            params=COCOParams.from_dict(data["params"]),
+            precision=_array_from_data(data["precision"]),
+            recall=_array_from_data(data["recall"]),
+            scores=_array_from_data(data["scores"]),
+            stats=np.array(data["stats"], dtype=np.float64),
+            category_ids=tuple(int(c) for c in data["category_ids"]),
+            per_class=tuple(ClassMetrics(**c) for c in data["per_class"]),
+            num_images=int(data["num_images"]),
+        )

@@ -1,0 +1,105 @@
+"""The twelve summary numbers and lines, as pycocotools' ``summarize()`` computes and prints them.
+
+Each number is ``np.mean`` of the cells of ``precision`` (or ``recall``) that are not -1, picked
+with pycocotools' own indexing (``s[:, :, :, aind, mind]``), so stats are bit-identical.
+
+Which ``maxDets`` each row uses is a pycocotools quirk this module reproduces in ``compat=
+"pycocotools"``: the first AP row asks for the literal ``maxDets=100`` (so it is -1 when 100 is
+not among ``max_dets``), the other AP rows and the last four AR rows use ``maxDets[2]``, and the
+first AR rows ``maxDets[0]`` and ``maxDets[1]``, whatever the list holds. With fewer than three
+``max_dets`` (where pycocotools raises ``IndexError``) the last one stands in. In ``compat=
+"fixed"`` every AP row and the AR rows from the third on use the largest ``max_dets``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from detlab.core.boxes import FloatArray
+from detlab.errors import EvaluationError
+from detlab.metrics.params import COCOParams
+
+__all__ = ["SummaryRow", "format_row", "summarize", "summary_rows", "summary_value"]
+
+_LINE = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the summary: AP or AR, at one IoU (None: all), area label and maxDets."""
+
+    ap: bool
+    iou: float | None
+    area: str
+    max_dets: int
+
+
+def summary_rows(params: COCOParams) -> tuple[SummaryRow, ...]:
+    """The twelve rows of ``_summarizeDets`` with the ``maxDets`` each one asks for."""
+    md = params.max_dets
+
+    def at(i: int) -> int:
+        return md[min(i, len(md) - 1)]
+
+    fixed = params.compat == "fixed"
+    ap_first = md[-1] if fixed else 100
+    ap_rest = md[-1] if fixed else at(2)
+    ar_rest = md[-1] if fixed else at(2)
+    return (
+        SummaryRow(True, None, "all", ap_first),
+        SummaryRow(True, 0.5, "all", ap_rest),
+        SummaryRow(True, 0.75, "all", ap_rest),
+        SummaryRow(True, None, "small", ap_rest),
+        SummaryRow(True, None, "medium", ap_rest),
+        SummaryRow(True, None, "large", ap_rest),
+        SummaryRow(False, None, "all", at(0)),
+        SummaryRow(False, None, "all", at(1)),
+        SummaryRow(False, None, "all", ar_rest),
+        SummaryRow(False, None, "small", ar_rest),
+        SummaryRow(False, None, "medium", ar_rest),
+        SummaryRow(False, None, "large", ar_rest),
+    )
+
+
+def summary_value(
+    precision: FloatArray, recall: FloatArray, params: COCOParams, row: SummaryRow
+) -> float:
+    """``_summarize``'s number for one row: the mean of the picked cells above -1, else -1."""
+    aind = [i for i, label in enumerate(params.area_labels) if label == row.area]
+    mind = [i for i, m in enumerate(params.max_dets) if m == row.max_dets]
+    s = precision if row.ap else recall
+    if row.iou is not None:
+        s = s[np.where(row.iou == params.iou_array)[0]]
+    try:
+        s = s[:, :, :, aind, mind] if row.ap else s[:, :, aind, mind]
+    except IndexError as exc:
+        raise EvaluationError(
+            f"cannot summarise {row}: area labels {params.area_labels} and max_dets "
+            f"{params.max_dets} repeat values in a way pycocotools' indexing cannot pair"
+        ) from exc
+    picked = s[s > -1]
+    return -1.0 if picked.size == 0 else float(np.mean(picked))
+
+
+def format_row(params: COCOParams, row: SummaryRow, value: float) -> str:
+    """The line pycocotools prints for ``row``."""
+    title = "Average Precision" if row.ap else "Average Recall"
+    kind = "(AP)" if row.ap else "(AR)"
+    thresholds = params.iou_thresholds
+    iou = f"{thresholds[0]:0.2f}:{thresholds[-1]:0.2f}" if row.iou is None else f"{row.iou:0.2f}"
+    return _LINE.format(title, kind, iou, row.area, row.max_dets, value)
+
+
+def summarize(
+    precision: FloatArray, recall: FloatArray, params: COCOParams
+) -> tuple[FloatArray, tuple[str, ...]]:
+    """The ``(12,)`` stats array and the twelve printed lines."""
+    rows = summary_rows(params)
+    stats = np.zeros((len(rows),))
+    lines = []
+    for i, row in enumerate(rows):
+        stats[i] = summary_value(precision, recall, params, row)
+        lines.append(format_row(params, row, stats[i]))
+    return stats, tuple(lines)

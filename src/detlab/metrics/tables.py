@@ -1,0 +1,185 @@
+"""Ground truth and detections gathered into (image, category) groups, as pycocotools sees them.
+
+pycocotools keeps per-(image, category) lists of dicts; here every group is a contiguous slice
+of NumPy columns, found with one stable sort. The order inside a group is the order pycocotools
+builds: ground truth in file order, detections by descending score with a stable sort (file
+order breaks ties), cut to the largest ``max_dets``. A group's key is
+``image_position * K + category_position`` over the sorted evaluated image and category ids,
+so sorting by key also sorts by image id, the order ``accumulate()`` concatenates images in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from detlab.core.boxes import FloatArray
+from detlab.core.dataset import BoolArray, Dataset
+from detlab.core.ids import IdIndex, IntArray
+from detlab.core.predictions import Predictions
+from detlab.metrics.params import COCOParams
+
+__all__ = ["DetTable", "EvalTables", "GTTable", "build_tables", "substitute_duplicate_ids"]
+
+
+@dataclass(frozen=True, eq=False)
+class GTTable:
+    """Evaluated ground truth, grouped; ``rows`` are positions in the dataset's annotations."""
+
+    rows: IntArray
+    ids: IntArray
+    boxes: FloatArray
+    area: FloatArray
+    crowd: BoolArray
+    ignore: BoolArray
+    key: IntArray
+
+
+@dataclass(frozen=True, eq=False)
+class DetTable:
+    """Evaluated detections, grouped, best score first; ``rank`` is the place inside the group."""
+
+    rows: IntArray
+    boxes: FloatArray
+    scores: FloatArray
+    area: FloatArray
+    key: IntArray
+    rank: IntArray
+
+
+@dataclass(frozen=True, eq=False)
+class EvalTables:
+    """Both tables plus the groups: ``gt_start[g]:gt_start[g + 1]`` are group ``g``'s rows."""
+
+    image_ids: IntArray
+    category_ids: IntArray
+    gt: GTTable
+    dt: DetTable
+    group_keys: IntArray
+    gt_start: IntArray
+    dt_start: IntArray
+
+    @property
+    def num_groups(self) -> int:
+        return int(self.group_keys.size)
+
+    def group_category(self) -> IntArray:
+        """Per group, the position of its category in :attr:`category_ids`."""
+        return self.group_keys % max(int(self.category_ids.size), 1)
+
+
+def evaluated_ids(ds: Dataset, params: COCOParams) -> tuple[IntArray, IntArray]:
+    """Sorted unique image and category ids (``np.unique`` as pycocotools' ``evaluate()``)."""
+    images = ds.images.ids if params.image_ids is None else params.image_ids
+    cats = ds.category_ids if params.category_ids is None else params.category_ids
+    return (
+        np.unique(np.asarray(images, dtype=np.int64)),
+        np.unique(np.asarray(cats, dtype=np.int64)),
+    )
+
+
+def substitute_duplicate_ids(ids: IntArray) -> IntArray:
+    """Per row, the last row with the same id: what ``COCO.loadAnns`` returns for that id.
+
+    pycocotools indexes annotations by id in a dict, so a repeated id resolves to the last
+    annotation written with it, everywhere that id is looked up.
+    """
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    last_of_run = np.searchsorted(sorted_ids, sorted_ids, side="right") - 1
+    out = np.empty_like(order)
+    out[order] = order[last_of_run]
+    return out
+
+
+def _positions(values: IntArray, table: IntArray) -> IntArray:
+    return IdIndex(table).positions(values)
+
+
+def _gt_table(ds: Dataset, params: COCOParams, images: IntArray, cats: IntArray) -> GTTable:
+    ann = ds.annotations
+    k = max(int(cats.size), 1)
+    image_pos = _positions(ds.images.ids[ann.image_index], images)
+    cat_pos = _positions(ann.category_ids, cats)
+    # getAnnIds filters the file's records, image by image in sorted id order ...
+    rows = np.flatnonzero((image_pos >= 0) & (cat_pos >= 0))
+    rows = rows[np.argsort(image_pos[rows], kind="stable")]
+    if params.compat == "pycocotools":
+        # ... then loadAnns looks each id up again, and a repeated id gives its last record.
+        rows = substitute_duplicate_ids(ann.ids)[rows]
+        rows = rows[(image_pos[rows] >= 0) & (cat_pos[rows] >= 0)]
+    key = image_pos[rows] * k + cat_pos[rows]
+    order = np.argsort(key, kind="stable")
+    rows, key = rows[order], key[order]
+    crowd = ann.iscrowd[rows]
+    # pycocotools overwrites the file's 'ignore' flag with iscrowd; "fixed" honours both.
+    ignore = crowd if params.compat == "pycocotools" else crowd | ann.ignore[rows]
+    return GTTable(
+        rows=rows,
+        ids=ann.ids[rows],
+        boxes=ann.boxes[rows],
+        area=ann.area[rows],
+        crowd=crowd,
+        ignore=ignore,
+        key=key,
+    )
+
+
+def _det_table(
+    dets: Predictions, area: FloatArray, params: COCOParams, images: IntArray, cats: IntArray
+) -> DetTable:
+    k = max(int(cats.size), 1)
+    image_pos = _positions(dets.image_ids, images)
+    cat_pos = _positions(dets.category_ids, cats)
+    rows = np.flatnonzero((image_pos >= 0) & (cat_pos >= 0))
+    # Stable sort by descending score, then stable by group: ties keep file order.
+    rows = rows[np.argsort(-dets.scores[rows], kind="stable")]
+    key = image_pos[rows] * k + cat_pos[rows]
+    order = np.argsort(key, kind="stable")
+    rows, key = rows[order], key[order]
+    rank = _rank_in_group(key)
+    keep = rank < params.max_dets[-1]
+    rows, key, rank = rows[keep], key[keep], rank[keep]
+    return DetTable(
+        rows=rows,
+        boxes=dets.boxes[rows],
+        scores=dets.scores[rows],
+        area=area[rows],
+        key=key,
+        rank=rank,
+    )
+
+
+def _rank_in_group(key: IntArray) -> IntArray:
+    """0, 1, 2, ... within each run of equal keys (``key`` is sorted)."""
+    if key.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    run_start = np.repeat(starts, np.diff(np.r_[starts, key.size]))
+    return np.arange(key.size, dtype=np.int64) - run_start
+
+
+def build_tables(
+    ds: Dataset, dets: Predictions, det_area: FloatArray, params: COCOParams
+) -> EvalTables:
+    """Group ground truth and detections by (image, category) for evaluation."""
+    images, cats = evaluated_ids(ds, params)
+    gt = _gt_table(ds, params, images, cats)
+    dt = _det_table(dets, det_area, params, images, cats)
+    keys = np.union1d(gt.key, dt.key).astype(np.int64)
+    return EvalTables(
+        image_ids=images,
+        category_ids=cats,
+        gt=gt,
+        dt=dt,
+        group_keys=keys,
+        gt_start=_starts(gt.key, keys),
+        dt_start=_starts(dt.key, keys),
+    )
+
+
+def _starts(key: IntArray, groups: IntArray) -> IntArray:
+    """``G + 1`` offsets: rows of group ``g`` are ``starts[g]:starts[g + 1]``."""
+    starts = np.searchsorted(key, groups, side="left")
+    return np.append(starts, key.size).astype(np.int64)
