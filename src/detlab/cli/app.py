@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import typer
 
 from detlab._version import __version__
-from detlab.cli import datasets, demo
+from detlab.cli import datasets, demo, evaluate
 from detlab.errors import ConfigError, DetlabError
 
 __all__ = ["EXIT_INVALID", "EXIT_USAGE", "app", "main"]
@@ -28,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 datasets.register(app)
+evaluate.register(app)
 demo.register(app)
 
 

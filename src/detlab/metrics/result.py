@@ -15,7 +15,13 @@ import numpy as np
 
 from detlab.core.boxes import FloatArray
 from detlab.metrics.params import COCOParams
-from detlab.metrics.summary import SummaryRow, format_row, summary_rows, summary_value
+from detlab.metrics.summary import (
+    SummaryRow,
+    format_row,
+    stat_names,
+    summary_rows,
+    summary_value,
+)
 
 __all__ = ["COCOResult", "ClassMetrics", "class_metrics"]
 
@@ -102,6 +108,14 @@ class COCOResult:
     def map(self) -> float:
         """AP at IoU .50:.95 (``stats[0]``)."""
         return float(self.stats[0])
+
+    def metrics(self) -> dict[str, float]:
+        """The twelve stats by name (``AP``, ``AP50``, ..., ``ARl``; see :func:`stat_names`).
+
+        These are the keys :meth:`detlab.sdk.Run.log_evaluation` logs, after a prefix.
+        """
+        names = stat_names(self.params)
+        return {name: float(v) for name, v in zip(names, self.stats.tolist(), strict=True)}
 
     def summary_lines(self) -> tuple[str, ...]:
         return tuple(

@@ -21,7 +21,14 @@ from detlab.core.boxes import FloatArray
 from detlab.errors import EvaluationError
 from detlab.metrics.params import COCOParams
 
-__all__ = ["SummaryRow", "format_row", "summarize", "summary_rows", "summary_value"]
+__all__ = [
+    "SummaryRow",
+    "format_row",
+    "stat_names",
+    "summarize",
+    "summary_rows",
+    "summary_value",
+]
 
 _LINE = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
 
@@ -61,6 +68,31 @@ def summary_rows(params: COCOParams) -> tuple[SummaryRow, ...]:
         SummaryRow(False, None, "medium", ar_rest),
         SummaryRow(False, None, "large", ar_rest),
     )
+
+
+_AREA_SUFFIX = {"all": "", "small": "s", "medium": "m", "large": "l"}
+
+
+def stat_names(params: COCOParams) -> tuple[str, ...]:
+    """Names of the twelve stats as detection logs write them.
+
+    With the default parameters: ``AP AP50 AP75 APs APm APl AR1 AR10 AR100 ARs ARm ARl``
+    (detectron2's names). An AP row at one IoU is ``AP`` and the IoU in hundredths; an AR row
+    over all areas carries its ``maxDets``; other area labels are appended after ``_``. A name
+    that would repeat (fewer than three ``max_dets``) gets ``_2``, ``_3``.
+    """
+    names: list[str] = []
+    for row in summary_rows(params):
+        name = "AP" if row.ap else "AR"
+        if row.iou is not None:
+            name += f"{round(row.iou * 100):d}"
+        suffix = _AREA_SUFFIX.get(row.area, f"_{row.area}")
+        if not row.ap and row.area == "all":
+            name += str(row.max_dets)
+        name += suffix
+        repeats = sum(1 for n in names if n == name or n.startswith(f"{name}_"))
+        names.append(f"{name}_{repeats + 1}" if repeats else name)
+    return tuple(names)
 
 
 def summary_value(

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from detlab.metrics import COCOResult, evaluate_coco
+from detlab.metrics import COCOParams, COCOResult, evaluate_coco
+from detlab.metrics.summary import stat_names
 from tests.reference.cocoapi import run_cocoeval
 from tests.reference.scenes import random_scene
 
@@ -44,3 +45,14 @@ def test_per_class_counts_and_values(result: COCOResult) -> None:
         cells = result.precision[:, :, k, 0, 2]
         expected = float(np.mean(cells[cells > -1])) if (cells > -1).any() else -1.0
         assert row.ap == expected
+
+
+def test_stat_names_follow_the_summary_rows(result: COCOResult) -> None:
+    assert list(result.metrics().values()) == result.stats.tolist()
+    assert stat_names(COCOParams.build()) == (
+        "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl",
+    )  # fmt: skip
+    assert stat_names(COCOParams.build(max_dets=(1, 10, 300), compat="fixed"))[8] == "AR300"
+    names = stat_names(COCOParams.build(max_dets=(100,)))
+    assert len(set(names)) == 12
+    assert names[6:9] == ("AR100", "AR100_2", "AR100_3")

@@ -8,6 +8,7 @@ from detlab.data.formats.coco_results import (
     write_coco_results,
 )
 from detlab.data.formats.voc import VOC_CLASSES, read_voc, write_voc
+from detlab.data.formats.voc_results import read_voc_detections, write_voc_detections
 from detlab.data.formats.yolo import read_yolo, write_yolo
 
 __all__ = [
@@ -19,9 +20,11 @@ __all__ = [
     "read_coco",
     "read_coco_results",
     "read_voc",
+    "read_voc_detections",
     "read_yolo",
     "write_coco",
     "write_coco_results",
     "write_voc",
+    "write_voc_detections",
     "write_yolo",
 ]
