@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from detlab.data.synthetic import make_sequential_dataset
     from detlab.data.validate import validate
     from detlab.metrics import COCOEvaluator, evaluate_coco, evaluate_voc
+    from detlab.sdk import Run, init
+    from detlab.store import open_store
 
 __all__ = [
     "Annotations",
@@ -40,11 +42,14 @@ __all__ = [
     "Dataset",
     "Images",
     "Predictions",
+    "Run",
     "__version__",
     "convert_boxes",
     "evaluate_coco",
     "evaluate_voc",
+    "init",
     "make_sequential_dataset",
+    "open_store",
     "read_coco",
     "read_coco_results",
     "read_dataset",
@@ -65,9 +70,12 @@ _LAZY = {
     "Dataset": "detlab.core",
     "Images": "detlab.core",
     "Predictions": "detlab.core",
+    "Run": "detlab.sdk",
     "convert_boxes": "detlab.core",
     "evaluate_coco": "detlab.metrics",
     "evaluate_voc": "detlab.metrics",
+    "init": "detlab.sdk",
+    "open_store": "detlab.store",
     "make_sequential_dataset": "detlab.data.synthetic",
     "read_coco": "detlab.data.formats",
     "read_coco_results": "detlab.data.formats",

@@ -1,0 +1,281 @@
+"""Experiment records as plain data: runs, restarts, metric histories and the vocabularies.
+
+These are what the store returns and what reports read; no database type ever leaves the store.
+
+>>> flatten_params({"optimizer": {"name": "sgd", "lr": 0.01}, "epochs": 300})
+{'optimizer.name': 'sgd', 'optimizer.lr': 0.01, 'epochs': 300}
+>>> percentage_points(0.5888, 0.5225)
+6.63
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, Literal
+
+import numpy as np
+
+from detlab.core.boxes import FloatArray
+from detlab.core.ids import IntArray
+
+__all__ = [
+    "MISSING",
+    "RESTART_REASONS",
+    "RUN_STATUSES",
+    "Artifact",
+    "BestValue",
+    "DatasetSnapshot",
+    "Delta",
+    "EvaluationRecord",
+    "MetricHistory",
+    "ParamChange",
+    "Restart",
+    "RunRecord",
+    "Submission",
+    "encode_value",
+    "flatten_params",
+    "percentage_points",
+]
+
+#: Run statuses. ``crashed``: the process ended without finishing the run (uncaught exception,
+#: a signal, or found dead); ``failed``: the run says it failed; ``early_stopped``: training
+#: stopped early on purpose (the stop step is kept).
+RUN_STATUSES: Final = ("running", "finished", "failed", "crashed", "early_stopped")
+RunStatus = Literal["running", "finished", "failed", "crashed", "early_stopped"]
+
+#: Why a run was restarted: the causes the seed logs record by hand.
+RESTART_REASONS: Final = (
+    "nan",
+    "oom",
+    "gpu_oom",
+    "cuda_error",
+    "preempted",
+    "disconnect",
+    "time_limit",
+    "manual",
+    "unknown",
+)
+
+
+class _Missing:
+    """The value of a parameter one run does not have (distinct from a ``None`` value)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final = _Missing()
+
+
+def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts become dotted keys; lists, tuples and scalars stay values.
+
+    An empty dict stays as a value (``{}``) so that it is not lost.
+    """
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(flatten_params(value, f"{name}."))
+        else:
+            out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def percentage_points(value: float, baseline: float, *, scale: float | None = None) -> float:
+    """``value - baseline`` in percentage points, rounded to 2 decimals as logs write them.
+
+    ``scale=None`` decides from the values: fractions (both within [-1, 1]) are multiplied by
+    100, values already in percent are not.
+    """
+    if scale is None:
+        scale = 100.0 if abs(value) <= 1.0 and abs(baseline) <= 1.0 else 1.0
+    return round((value - baseline) * scale, 2)
+
+
+@dataclass(frozen=True)
+class Restart:
+    """One restart: at ``epoch``, from the checkpoint of ``loaded_epoch``, with a new ``seed``."""
+
+    epoch: int | None
+    loaded_epoch: int | None
+    seed: int | None
+    reason: str
+    detail: str
+    time: datetime
+    segment: int
+
+
+@dataclass(frozen=True)
+class Artifact:
+    uri: str
+    kind: str
+    size: int | None
+    sha256: str | None
+    time: datetime
+
+
+@dataclass(frozen=True)
+class Submission:
+    board: str
+    score: float
+    time: datetime
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    """An evaluator's result as plain data (``COCOResult.to_dict()``) at one step."""
+
+    step: int | None
+    protocol: str
+    prefix: str
+    data: dict[str, Any]
+    time: datetime
+    segment: int
+
+
+@dataclass(frozen=True)
+class DatasetSnapshot:
+    """A dataset's statistics at the time runs used it, and how each run used it."""
+
+    name: str
+    fingerprint: str
+    stats: dict[str, Any]
+    time: datetime
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class BestValue:
+    """A metric's best value and the step it was reached at."""
+
+    key: str
+    value: float
+    step: int
+
+    def __iter__(self) -> Iterator[float | int]:
+        return iter((self.value, self.step))
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A run's best value against one labelled baseline's, in percentage points."""
+
+    label: str
+    baseline: str
+    value: float | None
+    baseline_value: float | None
+    points: float | None
+
+
+@dataclass(frozen=True)
+class ParamChange:
+    key: str
+    a: Any
+    b: Any
+
+
+@dataclass(frozen=True, eq=False)
+class MetricHistory:
+    """A metric's points: ``steps``, ``values`` (NaN/inf kept), ``segments`` and wall ``times``.
+
+    Unpacks as ``steps, values = history``.
+    """
+
+    key: str
+    steps: IntArray
+    values: FloatArray
+    segments: IntArray
+    times: FloatArray
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.steps, self.values))
+
+    def __len__(self) -> int:
+        return int(self.steps.size)
+
+    @classmethod
+    def build(
+        cls,
+        key: str,
+        rows: list[tuple[int, float | None, int, int, float]],
+    ) -> MetricHistory:
+        """From ``(step, value, flag, segment, time)`` rows; flags restore NaN and infinities."""
+        steps = np.array([r[0] for r in rows], dtype=np.int64)
+        values = np.array([_restore(r[1], r[2]) for r in rows], dtype=np.float64)
+        segments = np.array([r[3] for r in rows], dtype=np.int64)
+        times = np.array([r[4] for r in rows], dtype=np.float64)
+        return cls(key, steps, values, segments, times)
+
+
+#: How a non-finite metric value is stored: the value column holds NULL and this flag.
+FINITE, NAN, POS_INF, NEG_INF = 0, 1, 2, 3
+
+
+def encode_value(value: float) -> tuple[float | None, int]:
+    """``(stored value, flag)``: databases disagree on NaN and infinity, so neither is stored."""
+    if math.isfinite(value):
+        return value, FINITE
+    if math.isnan(value):
+        return None, NAN
+    return None, POS_INF if value > 0 else NEG_INF
+
+
+def _restore(value: float | None, flag: int) -> float:
+    if flag == FINITE and value is not None:
+        return float(value)
+    return {NAN: math.nan, POS_INF: math.inf, NEG_INF: -math.inf}.get(flag, math.nan)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything recorded about a run except its metric points."""
+
+    project: str
+    name: str
+    status: str
+    created: datetime
+    started: datetime | None = None
+    ended: datetime | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    parent: str | None = None
+    baselines: dict[str, str] = field(default_factory=dict)
+    purpose: str = ""
+    method: str = ""
+    change_kind: str = ""
+    conclusion: str = ""
+    suggestions: str = ""
+    notes: str = ""
+    references: tuple[str, ...] = ()
+    command: str = ""
+    cwd: str = ""
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    host: str = ""
+    python_version: str = ""
+    packages: dict[str, str] = field(default_factory=dict)
+    early_stop_step: int | None = None
+    error: str = ""
+    segment: int = 0
+    best: BestValue | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started is None or self.ended is None:
+            return None
+        return (self.ended - self.started).total_seconds()
