@@ -77,7 +77,7 @@ class Run:
         self._check_open()
         if step is None:
             step = self._next_step
-        elif not isinstance(step, int) or isinstance(step, bool):
+        elif not isinstance(step, int) or isinstance(step, bool) or step < 0:
             step = _as_step(step)
         self._next_step = max(self._next_step, step + 1)
         now, run_id, segment = time.time(), self.id, self.segment
