@@ -10,8 +10,11 @@ from rich.table import Table
 from rich.text import Text
 
 from detlab.cli.datasets import console, print_summary
+from detlab.config import resolve_store_url
 from detlab.data.summary import summarize_dataset
 from detlab.demo import TourResult, run_dataset_tour
+from detlab.demo.experiments import METRIC, PROJECT, ExperimentTour, run_experiment_tour
+from detlab.store import open_store
 
 __all__ = ["register"]
 
@@ -22,12 +25,21 @@ def demo_command(
     ),
     quick: bool = typer.Option(False, "--quick", help="A reduced version that runs in seconds."),
     seed: int = typer.Option(0, "--seed", help="Seed for the generated data."),
+    store: str | None = typer.Option(
+        None, "--store", help="Run store URL (default: DETLAB_STORE or ./.detlab/detlab.db)."
+    ),
 ) -> None:
-    """Generate a sequential dataset; validate, convert and read it back; reject bad input."""
+    """Generate a dataset, validate and convert it, then record three training runs (simulated
+    detectors, real evaluation) in the run store and read the experiment log back from it."""
     started = time.perf_counter()
     console.rule("detlab demo")
     result = run_dataset_tour(out, quick=quick, seed=seed)
     _print_tour(result)
+    url = resolve_store_url(store)
+    with open_store(url) as opened:
+        experiments = run_experiment_tour(opened, result.dataset, seed=seed)
+        diff = opened.param_diff(PROJECT, "yolov3-r18-sgd", "yolov3-r18-mosaic-adam")
+    _print_experiments(experiments, diff, url)
     console.print(f"done in {time.perf_counter() - started:.1f} s; everything is under {out}/")
     if not result.report.ok or any(rt.max_box_error > 1e-3 for rt in result.round_trips):
         raise typer.Exit(1)
@@ -54,6 +66,38 @@ def _print_tour(result: TourResult) -> None:
     for case in result.bad_inputs:
         bad.add_row(case.name, Text(case.first_error))
     console.print(bad)
+
+
+def _print_experiments(
+    tour: ExperimentTour, diff: dict[str, tuple[object, object]], url: str
+) -> None:
+    table = Table(title=f"5. Runs recorded in {url} (project {PROJECT})", title_justify="left")
+    for header in ("run", "status", f"best {METRIC}", "vs baseline", "restarts", "early stop"):
+        table.add_column(header)
+    for record in tour.records:
+        best = record.best
+        shown = f"{100 * best.value:.2f}% @ epoch {best.step}" if best else "-"
+        deltas = tour.deltas[record.name]
+        delta = deltas.get("baseline")
+        points = f"{delta.points:+.2f}" if delta and delta.points is not None else "-"
+        stop = "-" if record.early_stop_step is None else f"epoch {record.early_stop_step}"
+        restarts = ", ".join(f"{r.reason}@{r.epoch}" for r in tour.restarts[record.name]) or "-"
+        table.add_row(Text(record.name), record.status, shown, points, restarts, stop)
+    console.print(table)
+    restart_table = Table(title="6. Restart table (as the seed logs keep it)", title_justify="left")
+    for header in ("run", "epoch", "loaded epoch", "new seed", "reason", "detail"):
+        restart_table.add_column(header)
+    for name, rows in tour.restarts.items():
+        for r in rows:
+            restart_table.add_row(
+                Text(name), str(r.epoch), str(r.loaded_epoch), str(r.seed), r.reason, Text(r.detail)
+            )
+    console.print(restart_table)
+    console.print("[bold]7. Significant parameter changes[/bold] (baseline -> adam run):")
+    for key, (a, b) in diff.items():
+        console.print(f"   {key}: {a!r} -> {b!r}", markup=False)
+    console.print("[bold]8. COCO summary[/bold] of the last evaluation, as pycocotools prints it:")
+    console.print("\n".join(tour.summary), markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -136,14 +136,3 @@ def test_convert_to_yolo_links_the_images(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["num_images"] == 3
     assert summary["num_boxes"] == int((~ds.annotations.iscrowd).sum())
-
-
-def test_demo_quick_runs_the_whole_workflow(tmp_path: Path) -> None:
-    result = detlab("demo", "--quick", "--out", tmp_path / "demo")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2. Validation: 0 error(s)" in result.stdout
-    for case in ("negative_width", "unknown_image_id", "missing_bbox", "nan_score", "broken_json"):
-        assert case in result.stdout
-    assert "(accepted)" not in result.stdout
-    assert (tmp_path / "demo" / "data" / "voc" / "ImageSets" / "Main" / "trainval.txt").is_file()
-    assert (tmp_path / "demo" / "data" / "yolo" / "data.yaml").is_file()
