@@ -75,13 +75,20 @@ def _package_versions() -> dict[str, str]:
     out = {}
     for module, dist in _WATCHED.items():
         if module in sys.modules:
-            try:
-                out[dist] = metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                version = getattr(sys.modules[module], "__version__", None)
-                if isinstance(version, str):
-                    out[dist] = version
+            version = _version(module, dist)
+            if version is not None:
+                out[dist] = version
     return out
+
+
+@functools.cache
+def _version(module: str, dist: str) -> str | None:
+    """A distribution's version (reading package metadata costs milliseconds: once each)."""
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        version = getattr(sys.modules[module], "__version__", None)
+        return version if isinstance(version, str) else None
 
 
 @functools.cache

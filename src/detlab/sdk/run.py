@@ -83,8 +83,11 @@ class Run:
         now, run_id, segment = time.time(), self.id, self.segment
         rows: list[MetricBatchRow] = []
         for key, raw in metrics.items():
-            value, flag = encode_value(_as_float(key, raw))
-            rows.append((run_id, key, step, value, flag, segment, now))
+            value = raw if type(raw) is float else _as_float(key, raw)
+            if value - value == 0.0:  # finite: the common case, without a call
+                rows.append((run_id, key, step, value, 0, segment, now))
+            else:
+                rows.append((run_id, key, step, *encode_value(value), segment, now))
         self._writer.append(rows)
         self._segment_points = True
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from detlab.core.runs import RESTART_REASONS, RUN_STATUSES, flatten_params
 from detlab.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from detlab.store.sql.models import (
     ArtifactRow,
+    Base,
     DatasetRow,
     EvaluationRow,
     MetricRow,
@@ -61,6 +62,18 @@ RUN_FIELDS = frozenset(
 )  # fmt: skip
 
 
+def _t(model: type[Base]) -> Table:
+    """A model's table: Core statements on it skip the ORM's per-statement work and cache."""
+    return cast(Table, model.__table__)
+
+
+def _add(conn: Connection, model: type[Base], **values: Any) -> int:
+    """Insert one row (values as parameters, so the compiled statement is reused); its id."""
+    result = conn.execute(insert(_t(model)), values)
+    key = result.inserted_primary_key
+    return int(key[0]) if key and key[0] is not None else 0
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -69,8 +82,7 @@ def ensure_project(conn: Connection, name: str) -> int:
     found = conn.execute(select(ProjectRow.id).where(ProjectRow.name == name)).scalar()
     if found is not None:
         return int(found)
-    result = conn.execute(insert(ProjectRow).values(name=name, created=now()))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    return _add(conn, ProjectRow, name=name, created=now())
 
 
 def find_run_id(conn: Connection, project: str, name: str) -> int:
@@ -125,15 +137,12 @@ def create_run(
     _check_fields(fields)
     stamp = now()
     values = {"created": stamp, "started": stamp, "status": "running", **fields}
-    result = conn.execute(
-        insert(RunRow).values(project_id=project_id, name=name, **{**_defaults(), **values})
-    )
-    run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    set_params(conn, run_id, params)
-    set_tags(conn, run_id, tags)
+    run_id = _add(conn, RunRow, project_id=project_id, name=name, **{**_defaults(), **values})
+    set_params(conn, run_id, params, new=True)
+    set_tags(conn, run_id, tags, new=True)
     if baselines:
         conn.execute(
-            insert(RunBaselineRow),
+            insert(_t(RunBaselineRow)),
             [{"run_id": run_id, "label": k, "baseline": v} for k, v in baselines.items()],
         )
     return run_id
@@ -162,7 +171,8 @@ def _check_fields(fields: Mapping[str, Any]) -> None:
 def update_run(conn: Connection, run_id: int, **fields: Any) -> None:
     _check_fields(fields)
     if fields:
-        conn.execute(update(RunRow).where(RunRow.id == run_id).values(**fields))
+        runs = _t(RunRow)
+        conn.execute(update(runs).where(runs.c.id == run_id), fields)
 
 
 def param_row(run_id: int, key: str, value: Any) -> dict[str, Any]:
@@ -192,43 +202,49 @@ def _param_type(value: Any) -> str:
     return "str"
 
 
-def set_params(conn: Connection, run_id: int, params: Mapping[str, Any]) -> None:
-    """Set (insert or replace) flattened parameters."""
+def set_params(
+    conn: Connection, run_id: int, params: Mapping[str, Any], *, new: bool = False
+) -> None:
+    """Set (insert or replace) flattened parameters; ``new``: the run has none yet."""
     flat = flatten_params(params)
     if not flat:
         return
-    conn.execute(delete(ParamRow).where(ParamRow.run_id == run_id, ParamRow.key.in_(list(flat))))
-    conn.execute(insert(ParamRow), [param_row(run_id, k, v) for k, v in flat.items()])
+    if not new:
+        conn.execute(
+            delete(_t(ParamRow)).where(ParamRow.run_id == run_id, ParamRow.key.in_(list(flat)))
+        )
+    conn.execute(insert(_t(ParamRow)), [param_row(run_id, k, v) for k, v in flat.items()])
 
 
-def set_tags(conn: Connection, run_id: int, tags: Iterable[str], *, remove: bool = False) -> None:
+def set_tags(
+    conn: Connection,
+    run_id: int,
+    tags: Iterable[str],
+    *,
+    remove: bool = False,
+    new: bool = False,
+) -> None:
     wanted = sorted({str(t) for t in tags})
     if not wanted:
         return
-    conn.execute(delete(RunTagRow).where(RunTagRow.run_id == run_id, RunTagRow.tag.in_(wanted)))
+    if not new:
+        conn.execute(delete(RunTagRow).where(RunTagRow.run_id == run_id, RunTagRow.tag.in_(wanted)))
     if not remove:
-        conn.execute(insert(RunTagRow), [{"run_id": run_id, "tag": t} for t in wanted])
+        conn.execute(insert(_t(RunTagRow)), [{"run_id": run_id, "tag": t} for t in wanted])
 
 
 def insert_metrics(conn: Connection, rows: Sequence[MetricBatchRow]) -> None:
-    """Insert a batch of points in one executemany (the hot path of the background writer)."""
+    """Insert a batch of points with the driver's own executemany (the writer's hot path).
+
+    The tuples go to the DB-API cursor as they are: building a dict per point for SQLAlchemy's
+    parameter processing would cost more than the insert itself.
+    """
     if not rows:
         return
-    conn.execute(
-        insert(MetricRow),
-        [
-            {
-                "run_id": r[0],
-                "key": r[1],
-                "step": r[2],
-                "value": r[3],
-                "flag": r[4],
-                "segment": r[5],
-                "time": r[6],
-            }
-            for r in rows
-        ],
-    )
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    columns = "run_id, key, step, value, flag, segment, time"
+    statement = f"INSERT INTO metrics ({columns}) VALUES ({', '.join([marker] * 7)})"
+    conn.exec_driver_sql(statement, list(rows))
 
 
 def add_restart(
@@ -247,17 +263,17 @@ def add_restart(
             f"restart reason {reason!r} is not one of {', '.join(RESTART_REASONS)} "
             "(put the specifics in detail=...)"
         )
-    conn.execute(
-        insert(RestartRow).values(
-            run_id=run_id,
-            epoch=epoch,
-            loaded_epoch=loaded_epoch,
-            seed=seed,
-            reason=reason,
-            detail=detail,
-            time=now(),
-            segment=segment,
-        )
+    _add(
+        conn,
+        RestartRow,
+        run_id=run_id,
+        epoch=epoch,
+        loaded_epoch=loaded_epoch,
+        seed=seed,
+        reason=reason,
+        detail=detail,
+        time=now(),
+        segment=segment,
     )
 
 
@@ -271,35 +287,27 @@ def add_evaluation(
     data: Mapping[str, Any],
     segment: int,
 ) -> None:
-    conn.execute(
-        insert(EvaluationRow).values(
-            run_id=run_id,
-            step=step,
-            protocol=protocol,
-            prefix=prefix,
-            data=dict(data),
-            time=now(),
-            segment=segment,
-        )
+    _add(
+        conn,
+        EvaluationRow,
+        run_id=run_id,
+        step=step,
+        protocol=protocol,
+        prefix=prefix,
+        data=dict(data),
+        time=now(),
+        segment=segment,
     )
 
 
 def add_artifact(
     conn: Connection, run_id: int, *, uri: str, kind: str, size: int | None, sha256: str | None
 ) -> None:
-    conn.execute(
-        insert(ArtifactRow).values(
-            run_id=run_id, uri=uri, kind=kind, size=size, sha256=sha256, time=now()
-        )
-    )
+    _add(conn, ArtifactRow, run_id=run_id, uri=uri, kind=kind, size=size, sha256=sha256, time=now())
 
 
 def add_submission(conn: Connection, run_id: int, *, board: str, score: float, note: str) -> None:
-    conn.execute(
-        insert(SubmissionRow).values(
-            run_id=run_id, board=board, score=float(score), note=note, time=now()
-        )
-    )
+    _add(conn, SubmissionRow, run_id=run_id, board=board, score=float(score), note=note, time=now())
 
 
 def link_dataset(
@@ -319,16 +327,15 @@ def link_dataset(
         )
     ).scalar()
     if dataset_id is None:
-        result = conn.execute(
-            insert(DatasetRow).values(
-                project_id=project_id,
-                name=name,
-                fingerprint=fingerprint,
-                stats=dict(stats),
-                time=now(),
-            )
+        dataset_id = _add(
+            conn,
+            DatasetRow,
+            project_id=project_id,
+            name=name,
+            fingerprint=fingerprint,
+            stats=dict(stats),
+            time=now(),
         )
-        dataset_id = result.inserted_primary_key[0]  # type: ignore[index]
     conn.execute(
         delete(RunDatasetRow).where(
             RunDatasetRow.run_id == run_id,
@@ -336,7 +343,7 @@ def link_dataset(
             RunDatasetRow.role == role,
         )
     )
-    conn.execute(insert(RunDatasetRow).values(run_id=run_id, dataset_id=dataset_id, role=role))
+    _add(conn, RunDatasetRow, run_id=run_id, dataset_id=dataset_id, role=role)
 
 
 def delete_run(conn: Connection, project: str, name: str) -> None:
