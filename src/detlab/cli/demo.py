@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -13,8 +14,10 @@ from detlab.cli.datasets import console, print_summary
 from detlab.config import resolve_store_url
 from detlab.data.summary import summarize_dataset
 from detlab.demo import TourResult, run_dataset_tour
-from detlab.demo.experiments import METRIC, PROJECT, ExperimentTour, run_experiment_tour
 from detlab.store import open_store
+
+if TYPE_CHECKING:
+    from detlab.demo.experiments import ExperimentTour
 
 __all__ = ["register"]
 
@@ -35,6 +38,9 @@ def demo_command(
     console.rule("detlab demo")
     result = run_dataset_tour(out, quick=quick, seed=seed)
     _print_tour(result)
+    # imported here: it loads the SDK and SQLAlchemy, which no other command needs at startup
+    from detlab.demo.experiments import PROJECT, run_experiment_tour  # noqa: PLC0415
+
     url = resolve_store_url(store)
     with open_store(url) as opened:
         experiments = run_experiment_tour(opened, result.dataset, seed=seed)
@@ -71,6 +77,8 @@ def _print_tour(result: TourResult) -> None:
 def _print_experiments(
     tour: ExperimentTour, diff: dict[str, tuple[object, object]], url: str
 ) -> None:
+    from detlab.demo.experiments import METRIC, PROJECT  # noqa: PLC0415
+
     table = Table(title=f"5. Runs recorded in {url} (project {PROJECT})", title_justify="left")
     for header in ("run", "status", f"best {METRIC}", "vs baseline", "restarts", "early stop"):
         table.add_column(header)

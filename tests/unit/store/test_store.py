@@ -104,7 +104,13 @@ def test_deltas_in_percentage_points_per_labelled_baseline(store: SQLStore) -> N
 
 def test_run_filters(store: SQLStore) -> None:
     _run(store, "a", [0.3], params={"opt": "sgd", "lr": 0.01}, tags=["colab"])
-    _run(store, "b", [0.6], params={"opt": "adam", "lr": 0.001}, tags=["colab", "kaggle"])
+    _run(
+        store,
+        "b",
+        [0.6],
+        params={"opt": "adam", "lr": 0.001, "amp": True},
+        tags=["colab", "kaggle"],
+    )
     with detlab.init(project="voc", name="c", store=store, params={"opt": "sgd"}) as run:
         run.log({"val/AP50": 0.9}, step=0)
         run.finish("failed")
@@ -118,6 +124,8 @@ def test_run_filters(store: SQLStore) -> None:
     assert names(status="failed") == ["c"]
     assert names(params={"opt": "sgd"}) == ["a", "c"]
     assert names(params={"lr": 0.001}) == ["b"]
+    assert names(params={"amp": True}) == ["b"]
+    assert names(params={"amp": 1}) == []  # a number is not a flag
     assert names(where={"val/AP50": (">=", 0.6)}) == ["b", "c"]
     assert names(where={"val/AP50": ("<", 0.5)}) == ["a"]
     best = {r.name: r.best for r in store.runs("voc", metric="val/AP50")}

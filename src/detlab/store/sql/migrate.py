@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.util import CommandError
+from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from detlab.errors import StoreUnavailableError
+from detlab.errors import SchemaVersionError, StoreUnavailableError
 from detlab.store.sql.schema import MIGRATIONS, schema_revision
 
 __all__ = ["alembic_config", "upgrade_schema"]
@@ -29,9 +30,16 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> tuple[str | None, 
     try:
         with engine.begin() as conn:
             before = schema_revision(conn)
+            if before is None and inspect(conn).has_table("runs"):
+                raise SchemaVersionError(
+                    "the store has detlab tables but no version table, so which migration it "
+                    "is at is unknown; restore it from a backup or export its runs to a new store"
+                )
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
             after = schema_revision(conn)
+    except CommandError as exc:
+        raise SchemaVersionError(f"cannot upgrade to {revision!r}: {exc}") from exc
     except SQLAlchemyError as exc:
-        raise StoreUnavailableError(f"upgrade failed: {exc}") from exc
+        raise StoreUnavailableError(f"upgrade failed: {getattr(exc, 'orig', exc)}") from exc
     return before, after

@@ -178,7 +178,11 @@ def list_runs(
     metric: str | None = None,
     mode: str = "max",
 ) -> list[RunRecord]:
-    """Runs of ``project`` by creation time, filtered; ``metric`` attaches each run's best."""
+    """Runs of ``project`` by creation time, filtered; ``metric`` attaches each run's best.
+
+    ``where`` compares each run's best value (``mode``: max or min) with a threshold; runs
+    without a finite value of that metric are left out.
+    """
     check_mode(mode)
     query = _run_query(conn, project, tags, status, params)
     with Session(conn) as session:
@@ -187,8 +191,7 @@ def list_runs(
     for key, (op, threshold) in (where or {}).items():
         if op not in _OPS:
             raise InvalidInputError(f"where[{key!r}]: unknown operator {op!r}; use {list(_OPS)}")
-        best_mode = "min" if op in ("<", "<=") else "max"
-        bests = best_values(conn, ids, key, best_mode)
+        bests = best_values(conn, ids, key, mode)
         keep = {i for i, b in bests.items() if _OPS[op](b.value, threshold)}
         rows = [r for r in rows if r.id in keep]
         ids = [r.id for r in rows]
@@ -213,7 +216,8 @@ def _run_query(
         query = query.where(RunRow.status.in_(statuses))
     for key, value in (params or {}).items():
         text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY, default=str).decode()
-        number = float(value) if isinstance(value, (int, float)) else None
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        number = float(value) if numeric else None
         match = ParamRow.value == text if number is None else ParamRow.number == number
         query = query.where(
             RunRow.id.in_(select(ParamRow.run_id).where(ParamRow.key == key, match))

@@ -69,8 +69,8 @@ def ensure_schema(engine: Engine, url: str) -> None:
 def _create(conn: Connection, url: str) -> None:
     if inspect(conn).has_table("runs"):
         raise SchemaVersionError(
-            f"the store {url} has detlab tables but no version; "
-            "run 'detlab db upgrade' to stamp and migrate it"
+            f"the store {url} has detlab tables but no version table; restore it from a "
+            "backup, or point DETLAB_STORE at a new file"
         )
     Base.metadata.create_all(conn)
     _version_metadata.create_all(conn)

@@ -79,8 +79,8 @@ class SQLStore:
         mode: str = "max",
     ) -> list[RunRecord]:
         """Runs of a project, oldest first, filtered by tags (all of them), status, parameter
-        values (``{"optimizer": "sgd"}``) and metric thresholds on best values
-        (``{"val/AP50": (">=", 0.5)}``); with ``metric``, each record carries ``best``."""
+        values (``{"optimizer": "sgd"}``) and thresholds on best values (``{"val/AP50":
+        (">=", 0.5)}``, best by ``mode``); with ``metric``, each record carries ``best``."""
         with self.reading() as conn:
             return queries.list_runs(
                 conn,
