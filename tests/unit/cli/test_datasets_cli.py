@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,18 @@ from detlab.data.formats import write_coco
 from detlab.data.synthetic import make_sequential_dataset
 
 
-def detlab(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def detlab(
+    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m detlab`` with a clean environment (plus ``env``) and no stdin."""
     return subprocess.run(
         [sys.executable, "-m", "detlab", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
         check=False,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        stdin=subprocess.DEVNULL,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "NO_COLOR": "1", **(env or {})},
     )
 
 

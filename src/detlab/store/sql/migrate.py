@@ -12,8 +12,8 @@ from alembic.util import CommandError
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from detlab.errors import SchemaVersionError, StoreUnavailableError
-from detlab.store.sql.schema import MIGRATIONS, schema_revision
+from detlab.errors import ConfigError, SchemaVersionError, StoreUnavailableError
+from detlab.store.sql.schema import KNOWN_REVISIONS, MIGRATIONS, schema_revision
 
 __all__ = ["alembic_config", "upgrade_schema"]
 
@@ -25,11 +25,23 @@ def alembic_config() -> Config:
 
 
 def upgrade_schema(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
-    """Run the migrations up to ``revision``; returns the revisions before and after."""
+    """Run the migrations up to ``revision``; returns the revisions before and after.
+
+    An unknown target is a :class:`ConfigError`; a store at a revision this detlab does not
+    know (written by a newer one) or without a version table is a :class:`SchemaVersionError`.
+    """
+    known = f"this detlab knows {', '.join(KNOWN_REVISIONS)} (and head)"
+    if revision not in ("head", *KNOWN_REVISIONS):
+        raise ConfigError(f"revision {revision!r} does not exist; {known}")
     config = alembic_config()
     try:
         with engine.begin() as conn:
             before = schema_revision(conn)
+            if before is not None and before not in KNOWN_REVISIONS:
+                raise SchemaVersionError(
+                    f"the store is at revision {before!r}, unknown to this detlab ({known}); "
+                    "it was written by a newer detlab: upgrade detlab"
+                )
             if before is None and inspect(conn).has_table("runs"):
                 raise SchemaVersionError(
                     "the store has detlab tables but no version table, so which migration it "
