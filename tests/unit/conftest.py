@@ -1,3 +1,5 @@
+"""Fixtures shared by the unit suites: a run store, on SQLite and (in CI) on PostgreSQL."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
