@@ -14,12 +14,11 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-import numpy as np
-
-from detlab.core.boxes import FloatArray
-from detlab.core.ids import IntArray
+if TYPE_CHECKING:
+    from detlab.core.boxes import FloatArray
+    from detlab.core.ids import IntArray
 
 __all__ = [
     "MISSING",
@@ -215,6 +214,8 @@ class MetricHistory:
         rows: list[tuple[int, float | None, int, int, float]],
     ) -> MetricHistory:
         """From ``(step, value, flag, segment, time)`` rows; flags restore NaN and infinities."""
+        import numpy as np  # noqa: PLC0415  (opening a store does not need NumPy)
+
         steps = np.array([r[0] for r in rows], dtype=np.int64)
         values = np.array([_restore(r[1], r[2]) for r in rows], dtype=np.float64)
         segments = np.array([r[3] for r in rows], dtype=np.int64)

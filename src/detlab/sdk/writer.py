@@ -39,10 +39,12 @@ class MetricWriter:
         self._stopped = False
         self.error: BaseException | None = None
         self.written = 0
-        self._thread = threading.Thread(target=self._loop, name="detlab-writer", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
 
     def append(self, rows: list[MetricBatchRow]) -> None:
+        if self._thread is None:  # started by the first point: a run that logs none needs none
+            self._thread = threading.Thread(target=self._loop, name="detlab-writer", daemon=True)
+            self._thread.start()
         with self._lock:
             self._buffer.extend(rows)
             full = len(self._buffer) >= self._max_rows
@@ -89,6 +91,7 @@ class MetricWriter:
         """Stop the thread and write what is left (raising if that fails)."""
         self._stopped = True
         self._wake.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=30)
+        thread = self._thread
+        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+            thread.join(timeout=30)
         self.flush()
