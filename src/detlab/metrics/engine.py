@@ -1,7 +1,8 @@
 """The COCO evaluation pipeline: group, IoU, match, flag, accumulate, summarise.
 
-Every step is a vectorised pass over all (image, category) groups at once, except matching,
-which is a compiled kernel (numba) or its pure-Python twin.
+Every step is a vectorised pass over all (image, category) groups at once. Matching steps
+through the groups' detections in lockstep (see ``matching.py``); ``compiled=False`` runs its
+pure-Python reference instead, which the tests hold the vectorised matcher to.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 
 from detlab.core.boxes import FloatArray
 from detlab.core.dataset import BoolArray, Dataset
-from detlab.core.ids import IdIndex, IntArray
+from detlab.core.ids import IntArray
 from detlab.metrics.accumulate import DetectionFlags, accumulate
 from detlab.metrics.inputs import (
     DetectionInput,
@@ -20,7 +21,12 @@ from detlab.metrics.inputs import (
     detection_rles,
 )
 from detlab.metrics.iou import grouped_bbox_iou, grouped_segm_iou, pair_offsets
-from detlab.metrics.matching import MatchArray, effective_thresholds, match_groups
+from detlab.metrics.matching import (
+    Matches,
+    effective_thresholds,
+    match_candidates,
+    match_groups_python,
+)
 from detlab.metrics.params import COCOParams
 from detlab.metrics.quirks import warn_quirks
 from detlab.metrics.result import ClassMetrics, COCOResult, class_metrics
@@ -50,32 +56,25 @@ def _ious(ds: Dataset, det: DetectionInput, tables: EvalTables, params: COCOPara
 
 
 def _flags(
-    tables: EvalTables, matches: MatchArray, gt_ignore: BoolArray, params: COCOParams
+    tables: EvalTables, matches: Matches, gt_ignore: BoolArray, params: COCOParams
 ) -> DetectionFlags:
-    """True/false positives from matches, with pycocotools' ``dtIgnore`` rules."""
+    """What decides true and false positives, with pycocotools' ``dtIgnore`` rules."""
     gt, dt = tables.gt, tables.dt
-    matched = matches >= 0
-    index = np.where(matched, matches, 0)
-    # A sentinel column keeps the gathers valid when there is no ground truth at all.
-    ids = np.append(gt.ids, 1)
-    ignore_padded = np.concatenate([gt_ignore, np.zeros((gt_ignore.shape[0], 1), bool)], axis=1)
-    # pycocotools stores the matched annotation's id and reads 0 as "no match".
-    real = matched & (ids[index] != 0) if params.compat == "pycocotools" else matched
-    area_index = np.arange(gt_ignore.shape[0])[:, None, None]
-    ignored = (matched & ignore_padded[area_index, index]) | (
-        ~real & _outside(dt.area, params)[:, None, :]
-    )
+    n_area = gt_ignore.shape[0]
     k = tables.category_ids.size
     cat_of_gt = gt.key % max(k, 1)
     npig = np.stack(
-        [np.bincount(cat_of_gt[~gt_ignore[a]], minlength=k) for a in range(gt_ignore.shape[0])],
-        axis=1,
-    ).reshape(k, gt_ignore.shape[0])
+        [np.bincount(cat_of_gt[~gt_ignore[a]], minlength=k) for a in range(n_area)], axis=1
+    ).reshape(k, n_area)
     return DetectionFlags(
-        tp=real & ~ignored,
-        fp=~real & ~ignored,
+        matches=matches,
+        gt_ignore=gt_ignore,
+        # pycocotools stores the matched annotation's id and reads 0 as "no match".
+        void=(gt.ids == 0) if params.compat == "pycocotools" else np.zeros(gt.ids.size, bool),
+        outside=_outside(dt.area, params),
         scores=dt.scores,
         rank=dt.rank,
+        score_rank=dt.score_rank,
         category=dt.key % max(k, 1),
         npig=npig.astype(np.int64),
     )
@@ -94,36 +93,31 @@ def _per_class(
     cat_of_gt = tables.gt.key % k
     num_gt = np.bincount(cat_of_gt[~tables.gt.crowd], minlength=cats.size)
     num_dt = _detections_per_category(det, tables)
-    return tuple(
-        class_metrics(
-            result[0],
-            result[1],
-            params,
-            (i, int(c), names.get(int(c), str(int(c)))),
-            (int(num_gt[i]), int(num_dt[i])),
-        )
-        for i, c in enumerate(cats)
-    )
+    categories = [(int(c), names.get(int(c), str(int(c)))) for c in cats.tolist()]
+    return class_metrics(result[0], result[1], params, categories, (num_gt, num_dt))
 
 
 def _detections_per_category(det: DetectionInput, tables: EvalTables) -> IntArray:
     preds = det.predictions
-    cat = IdIndex(tables.category_ids).positions(preds.category_ids)
-    keep = (cat >= 0) & (IdIndex(tables.image_ids).positions(preds.image_ids) >= 0)
+    cat = tables.category_index.positions(preds.category_ids)
+    keep = (cat >= 0) & (tables.image_index.positions(preds.image_ids) >= 0)
     return np.bincount(cat[keep], minlength=tables.category_ids.size).astype(np.int64)
 
 
 def run_coco(
     ds: Dataset, det: DetectionInput, params: COCOParams, *, compiled: bool = True
 ) -> COCOResult:
-    """Evaluate ``det`` against ``ds`` with ``params``; see :func:`detlab.metrics.evaluate_coco`."""
+    """Evaluate ``det`` against ``ds`` with ``params``; see :func:`detlab.metrics.evaluate_coco`.
+
+    ``compiled=False`` matches with the pure-Python reference (slow; for tests).
+    """
     preds = det.predictions
     check_image_ids(ds, preds)
     all_rows = np.arange(len(preds))
     tables = build_tables(ds, preds, detection_areas(ds, det, all_rows), params)
     warn_quirks(ds, preds, tables, params)
     gt_ignore = tables.gt.ignore[None, :] | _outside(tables.gt.area, params)
-    matches = match_groups(
+    args = (
         _ious(ds, det, tables, params),
         pair_offsets(tables.gt_start, tables.dt_start),
         tables.gt_start,
@@ -131,7 +125,9 @@ def run_coco(
         gt_ignore,
         tables.gt.crowd,
         effective_thresholds(params.iou_array),
-        compiled=compiled,
+    )
+    matches = (
+        match_candidates(*args) if compiled else Matches.from_dense(match_groups_python(*args))
     )
     flags = _flags(tables, matches, gt_ignore, params)
     acc = accumulate(flags, params.recall_array, params.max_dets)

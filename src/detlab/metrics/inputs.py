@@ -21,7 +21,7 @@ from detlab.core.ids import IntArray
 from detlab.core.predictions import Predictions
 from detlab.data.formats.coco import parse_coco
 from detlab.data.formats.coco_results import parse_coco_results
-from detlab.data.formats.jsonio import load_json
+from detlab.data.formats.jsonio import load_json, paused_gc
 from detlab.errors import EvaluationError
 from detlab.metrics.iou import box_polygon, to_rle
 
@@ -53,7 +53,9 @@ def load_ground_truth(gt: GroundTruthLike) -> Dataset:
     if isinstance(gt, Dataset):
         return gt
     if isinstance(gt, (str, Path)):
-        return parse_coco(load_json(gt), source=str(gt), warn=False)
+        # The parsed records die with this frame: the collector never needs to walk them.
+        with paused_gc():
+            return parse_coco(load_json(gt), source=str(gt), warn=False)
     if isinstance(gt, Mapping):
         return parse_coco(dict(gt), source="<dict>", warn=False)
     raise EvaluationError(
@@ -70,14 +72,18 @@ def load_predictions(predictions: PredictionsLike) -> DetectionInput:
     if isinstance(predictions, Predictions):
         return DetectionInput(predictions)
     if isinstance(predictions, (str, Path)):
-        records, source = load_json(predictions), str(predictions)
-    elif isinstance(predictions, Sequence):
-        records, source = list(predictions), "<list>"
-    else:
-        raise EvaluationError(
-            "predictions must be a results file path, a list of result dicts or Predictions, "
-            f"got {type(predictions).__name__}"
-        )
+        # The parsed records die with this frame: the collector never needs to walk them.
+        with paused_gc():
+            return _parse_predictions(load_json(predictions), str(predictions))
+    if isinstance(predictions, Sequence):
+        return _parse_predictions(list(predictions), "<list>")
+    raise EvaluationError(
+        "predictions must be a results file path, a list of result dicts or Predictions, "
+        f"got {type(predictions).__name__}"
+    )
+
+
+def _parse_predictions(records: Any, source: str) -> DetectionInput:
     parsed = parse_coco_results(records, source=source, warn=False)
     return DetectionInput(parsed, _area_source(records))
 

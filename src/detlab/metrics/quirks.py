@@ -15,6 +15,7 @@ from detlab.core.dataset import Dataset
 from detlab.core.predictions import Predictions
 from detlab.errors import DetlabWarning
 from detlab.metrics.params import COCOParams
+from detlab.metrics.sorting import sorted_unique
 from detlab.metrics.tables import EvalTables
 
 __all__ = ["warn_quirks"]
@@ -57,7 +58,7 @@ def _warn_id_zero(tables: EvalTables) -> None:
 
 def _warn_duplicate_ids(ds: Dataset) -> None:
     ids = ds.annotations.ids
-    if np.unique(ids).size != ids.size:
+    if sorted_unique(ids).size != ids.size:
         _warn(
             "ground-truth annotation ids repeat: pycocotools looks annotations up by id, so "
             "every annotation sharing an id is replaced by the last one written with it; "

@@ -7,20 +7,22 @@ bit for bit (a Python float survives JSON exactly).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from detlab.core.boxes import FloatArray
+from detlab.core.ids import IntArray
 from detlab.metrics.params import COCOParams
 from detlab.metrics.summary import (
     SummaryRow,
     format_row,
+    mean_of_defined,
     stat_names,
+    summary_cells,
     summary_rows,
-    summary_value,
 )
 
 __all__ = ["COCOResult", "ClassMetrics", "class_metrics"]
@@ -53,28 +55,36 @@ def class_metrics(
     precision: FloatArray,
     recall: FloatArray,
     params: COCOParams,
-    category: tuple[int, int, str],
-    counts: tuple[int, int],
-) -> ClassMetrics:
-    """Numbers for the category at position ``category[0]`` of the evaluated categories."""
-    k, category_id, name = category
+    categories: Sequence[tuple[int, str]],
+    counts: tuple[IntArray, IntArray],
+) -> tuple[ClassMetrics, ...]:
+    """Numbers for every evaluated category (``categories[k]`` is ``(id, name)`` of ``K[k]``).
+
+    Each value is the mean of the category's cells in the summary row's selection, taken in
+    the order ``summary_value`` takes them for a one-category slice, so the bits agree.
+    """
     rows = summary_rows(params)
-    one_p, one_r = precision[:, :, k : k + 1], recall[:, k : k + 1]
-    values = [summary_value(one_p, one_r, params, row) for row in rows[:6]]
-    ar = summary_value(one_p, one_r, params, SummaryRow(False, None, "all", rows[8].max_dets))
-    return ClassMetrics(
-        category_id=category_id,
-        name=name,
-        ap=values[0],
-        ap50=values[1],
-        ap75=values[2],
-        ap_small=values[3],
-        ap_medium=values[4],
-        ap_large=values[5],
-        ar100=ar,
-        num_gt=counts[0],
-        num_detections=counts[1],
-    )
+    chosen = (*rows[:6], SummaryRow(False, None, "all", rows[8].max_dets))
+    cells = [summary_cells(precision, recall, params, row) for row in chosen]
+    out = []
+    for k, (category_id, name) in enumerate(categories):
+        values = [mean_of_defined(c[..., k, :]) for c in cells]
+        out.append(
+            ClassMetrics(
+                category_id=category_id,
+                name=name,
+                ap=values[0],
+                ap50=values[1],
+                ap75=values[2],
+                ap_small=values[3],
+                ap_medium=values[4],
+                ap_large=values[5],
+                ar100=values[6],
+                num_gt=int(counts[0][k]),
+                num_detections=int(counts[1][k]),
+            )
+        )
+    return tuple(out)
 
 
 def _array_to_data(array: FloatArray) -> dict[str, Any]:

@@ -24,8 +24,10 @@ from detlab.metrics.params import COCOParams
 __all__ = [
     "SummaryRow",
     "format_row",
+    "mean_of_defined",
     "stat_names",
     "summarize",
+    "summary_cells",
     "summary_rows",
     "summary_value",
 ]
@@ -95,24 +97,39 @@ def stat_names(params: COCOParams) -> tuple[str, ...]:
     return tuple(names)
 
 
-def summary_value(
+def summary_cells(
     precision: FloatArray, recall: FloatArray, params: COCOParams, row: SummaryRow
-) -> float:
-    """``_summarize``'s number for one row: the mean of the picked cells above -1, else -1."""
+) -> FloatArray:
+    """The cells ``_summarize`` reads for ``row``: ``(T', R, K, L)`` for AP, ``(T', K, L)`` for AR.
+
+    ``T'`` are the thresholds the row asks for, ``L`` the (area, maxDets) pairs it pairs up.
+    """
     aind = [i for i, label in enumerate(params.area_labels) if label == row.area]
     mind = [i for i, m in enumerate(params.max_dets) if m == row.max_dets]
     s = precision if row.ap else recall
     if row.iou is not None:
         s = s[np.where(row.iou == params.iou_array)[0]]
     try:
-        s = s[:, :, :, aind, mind] if row.ap else s[:, :, aind, mind]
+        cells: FloatArray = s[:, :, :, aind, mind] if row.ap else s[:, :, aind, mind]
     except IndexError as exc:
         raise EvaluationError(
             f"cannot summarise {row}: area labels {params.area_labels} and max_dets "
             f"{params.max_dets} repeat values in a way pycocotools' indexing cannot pair"
         ) from exc
-    picked = s[s > -1]
+    return cells
+
+
+def mean_of_defined(cells: FloatArray) -> float:
+    """``np.mean`` of the cells above -1 (C order, as pycocotools), or -1 when there is none."""
+    picked = cells[cells > -1]
     return -1.0 if picked.size == 0 else float(np.mean(picked))
+
+
+def summary_value(
+    precision: FloatArray, recall: FloatArray, params: COCOParams, row: SummaryRow
+) -> float:
+    """``_summarize``'s number for one row: the mean of the picked cells above -1, else -1."""
+    return mean_of_defined(summary_cells(precision, recall, params, row))
 
 
 def format_row(params: COCOParams, row: SummaryRow, value: float) -> str:

@@ -19,6 +19,7 @@ from detlab.core.dataset import BoolArray, Dataset
 from detlab.core.ids import IdIndex, IntArray
 from detlab.core.predictions import Predictions
 from detlab.metrics.params import COCOParams
+from detlab.metrics.sorting import descending_ranks, sorted_unique, stable_argsort
 
 __all__ = ["DetTable", "EvalTables", "GTTable", "build_tables", "substitute_duplicate_ids"]
 
@@ -38,7 +39,11 @@ class GTTable:
 
 @dataclass(frozen=True, eq=False)
 class DetTable:
-    """Evaluated detections, grouped, best score first; ``rank`` is the place inside the group."""
+    """Evaluated detections, grouped, best score first; ``rank`` is the place inside the group.
+
+    ``score_rank`` numbers the distinct scores from the highest (0): ordering by it is ordering
+    by descending score, so later stable sorts need no float comparisons.
+    """
 
     rows: IntArray
     boxes: FloatArray
@@ -46,6 +51,7 @@ class DetTable:
     area: FloatArray
     key: IntArray
     rank: IntArray
+    score_rank: IntArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +65,8 @@ class EvalTables:
     group_keys: IntArray
     gt_start: IntArray
     dt_start: IntArray
+    image_index: IdIndex
+    category_index: IdIndex
 
     @property
     def num_groups(self) -> int:
@@ -73,10 +81,7 @@ def evaluated_ids(ds: Dataset, params: COCOParams) -> tuple[IntArray, IntArray]:
     """Sorted unique image and category ids (``np.unique`` as pycocotools' ``evaluate()``)."""
     images = ds.images.ids if params.image_ids is None else params.image_ids
     cats = ds.category_ids if params.category_ids is None else params.category_ids
-    return (
-        np.unique(np.asarray(images, dtype=np.int64)),
-        np.unique(np.asarray(cats, dtype=np.int64)),
-    )
+    return sorted_unique(np.asarray(images)), sorted_unique(np.asarray(cats))
 
 
 def substitute_duplicate_ids(ids: IntArray) -> IntArray:
@@ -93,24 +98,20 @@ def substitute_duplicate_ids(ids: IntArray) -> IntArray:
     return out
 
 
-def _positions(values: IntArray, table: IntArray) -> IntArray:
-    return IdIndex(table).positions(values)
-
-
-def _gt_table(ds: Dataset, params: COCOParams, images: IntArray, cats: IntArray) -> GTTable:
+def _gt_table(ds: Dataset, params: COCOParams, images: IdIndex, cats: IdIndex) -> GTTable:
     ann = ds.annotations
-    k = max(int(cats.size), 1)
-    image_pos = _positions(ds.images.ids[ann.image_index], images)
-    cat_pos = _positions(ann.category_ids, cats)
+    k = max(len(cats), 1)
+    image_pos = images.positions(ds.images.ids)[ann.image_index]
+    cat_pos = cats.positions(ann.category_ids)
     # getAnnIds filters the file's records, image by image in sorted id order ...
     rows = np.flatnonzero((image_pos >= 0) & (cat_pos >= 0))
-    rows = rows[np.argsort(image_pos[rows], kind="stable")]
+    rows = rows[stable_argsort(image_pos[rows], len(images))]
     if params.compat == "pycocotools":
         # ... then loadAnns looks each id up again, and a repeated id gives its last record.
         rows = substitute_duplicate_ids(ann.ids)[rows]
         rows = rows[(image_pos[rows] >= 0) & (cat_pos[rows] >= 0)]
     key = image_pos[rows] * k + cat_pos[rows]
-    order = np.argsort(key, kind="stable")
+    order = stable_argsort(key, len(images) * k)
     rows, key = rows[order], key[order]
     crowd = ann.iscrowd[rows]
     # pycocotools overwrites the file's 'ignore' flag with iscrowd; "fixed" honours both.
@@ -127,20 +128,22 @@ def _gt_table(ds: Dataset, params: COCOParams, images: IntArray, cats: IntArray)
 
 
 def _det_table(
-    dets: Predictions, area: FloatArray, params: COCOParams, images: IntArray, cats: IntArray
+    dets: Predictions, area: FloatArray, params: COCOParams, images: IdIndex, cats: IdIndex
 ) -> DetTable:
-    k = max(int(cats.size), 1)
-    image_pos = _positions(dets.image_ids, images)
-    cat_pos = _positions(dets.category_ids, cats)
+    k = max(len(cats), 1)
+    image_pos = images.positions(dets.image_ids)
+    cat_pos = cats.positions(dets.category_ids)
     rows = np.flatnonzero((image_pos >= 0) & (cat_pos >= 0))
     # Stable sort by descending score, then stable by group: ties keep file order.
-    rows = rows[np.argsort(-dets.scores[rows], kind="stable")]
+    score_rank = descending_ranks(dets.scores[rows])
+    order = stable_argsort(score_rank, int(score_rank.max(initial=-1)) + 1)
+    rows, score_rank = rows[order], score_rank[order]
     key = image_pos[rows] * k + cat_pos[rows]
-    order = np.argsort(key, kind="stable")
-    rows, key = rows[order], key[order]
+    order = stable_argsort(key, len(images) * k)
+    rows, key, score_rank = rows[order], key[order], score_rank[order]
     rank = _rank_in_group(key)
     keep = rank < params.max_dets[-1]
-    rows, key, rank = rows[keep], key[keep], rank[keep]
+    rows, key, rank, score_rank = rows[keep], key[keep], rank[keep], score_rank[keep]
     return DetTable(
         rows=rows,
         boxes=dets.boxes[rows],
@@ -148,6 +151,7 @@ def _det_table(
         area=area[rows],
         key=key,
         rank=rank,
+        score_rank=score_rank,
     )
 
 
@@ -165,9 +169,10 @@ def build_tables(
 ) -> EvalTables:
     """Group ground truth and detections by (image, category) for evaluation."""
     images, cats = evaluated_ids(ds, params)
-    gt = _gt_table(ds, params, images, cats)
-    dt = _det_table(dets, det_area, params, images, cats)
-    keys = np.union1d(gt.key, dt.key).astype(np.int64)
+    image_index, cat_index = IdIndex(images), IdIndex(cats)
+    gt = _gt_table(ds, params, image_index, cat_index)
+    dt = _det_table(dets, det_area, params, image_index, cat_index)
+    keys = _merge_keys(gt.key, dt.key)
     return EvalTables(
         image_ids=images,
         category_ids=cats,
@@ -176,7 +181,14 @@ def build_tables(
         group_keys=keys,
         gt_start=_starts(gt.key, keys),
         dt_start=_starts(dt.key, keys),
+        image_index=image_index,
+        category_index=cat_index,
     )
+
+
+def _merge_keys(a: IntArray, b: IntArray) -> IntArray:
+    """Sorted distinct values of two key columns (``np.union1d``)."""
+    return sorted_unique(np.concatenate([a, b]))
 
 
 def _starts(key: IntArray, groups: IntArray) -> IntArray:
