@@ -6,8 +6,9 @@ entities the store returns, say) does not load NumPy and the dataset model with 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from detlab._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from detlab.core.boxes import BOX_FORMATS, BoxFormat, as_boxes, box_area, convert_boxes
@@ -52,14 +53,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'detlab.core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
