@@ -1,0 +1,1 @@
+"""Analysis: per-class results set against dataset attributes, error breakdowns, statistics."""
