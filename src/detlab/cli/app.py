@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import typer
 
 from detlab._version import __version__
-from detlab.cli import datasets, db, demo, evaluate, runs, split, stats
+from detlab.cli import anchors, datasets, db, demo, evaluate, runs, split, stats
 from detlab.errors import ConfigError, DetlabError
 
 __all__ = ["EXIT_INVALID", "EXIT_USAGE", "app", "main"]
@@ -31,6 +31,7 @@ datasets.register(app)
 evaluate.register(app)
 split.register(app)
 stats.register(app)
+anchors.register(app)
 demo.register(app)
 runs.register(app)
 db.register(app)
