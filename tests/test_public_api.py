@@ -8,6 +8,7 @@ import pytest
 
 PACKAGES = [
     "detlab",
+    "detlab.analysis",
     "detlab.core",
     "detlab.data.formats",
     "detlab.metrics",

@@ -17,7 +17,9 @@ from detlab._lazy import lazy_exports
 from detlab._version import __version__
 
 if TYPE_CHECKING:
+    from detlab.analysis import analyze_errors, analyze_per_class, confusion_matrix
     from detlab.core import Annotations, Category, Dataset, Images, Predictions, convert_boxes
+    from detlab.data.anchors import compute_anchors
     from detlab.data.formats import (
         read_coco,
         read_coco_results,
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
         write_yolo,
     )
     from detlab.data.io import read_dataset, write_dataset
+    from detlab.data.splits import split_dataset
+    from detlab.data.stats import dataset_stats
     from detlab.data.synthetic import make_sequential_dataset
     from detlab.data.validate import validate
     from detlab.metrics import COCOEvaluator, evaluate_coco, evaluate_voc
@@ -44,7 +48,12 @@ __all__ = [
     "Predictions",
     "Run",
     "__version__",
+    "analyze_errors",
+    "analyze_per_class",
+    "compute_anchors",
+    "confusion_matrix",
     "convert_boxes",
+    "dataset_stats",
     "evaluate_coco",
     "evaluate_voc",
     "init",
@@ -55,6 +64,7 @@ __all__ = [
     "read_dataset",
     "read_voc",
     "read_yolo",
+    "split_dataset",
     "validate",
     "write_coco",
     "write_coco_results",
@@ -71,17 +81,23 @@ _LAZY = {
     "Images": "detlab.core",
     "Predictions": "detlab.core",
     "Run": "detlab.sdk",
+    "analyze_errors": "detlab.analysis",
+    "analyze_per_class": "detlab.analysis",
+    "compute_anchors": "detlab.data.anchors",
+    "confusion_matrix": "detlab.analysis",
     "convert_boxes": "detlab.core",
+    "dataset_stats": "detlab.data.stats",
     "evaluate_coco": "detlab.metrics",
     "evaluate_voc": "detlab.metrics",
     "init": "detlab.sdk",
-    "open_store": "detlab.store",
     "make_sequential_dataset": "detlab.data.synthetic",
+    "open_store": "detlab.store",
     "read_coco": "detlab.data.formats",
     "read_coco_results": "detlab.data.formats",
     "read_dataset": "detlab.data.io",
     "read_voc": "detlab.data.formats",
     "read_yolo": "detlab.data.formats",
+    "split_dataset": "detlab.data.splits",
     "validate": "detlab.data.validate",
     "write_coco": "detlab.data.formats",
     "write_coco_results": "detlab.data.formats",
