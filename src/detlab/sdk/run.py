@@ -198,10 +198,23 @@ class Run:
         with self.store.writing() as conn:
             writes.add_artifact(conn, self.id, uri=uri, kind=kind, size=size, sha256=sha)
 
-    def log_dataset(self, stats: Mapping[str, Any], *, name: str, role: str = "train") -> None:
-        """Link a dataset's statistics (``dataset_stats(ds).to_dict()``) to this run."""
+    def log_dataset(self, stats: Any, *, name: str, role: str = "train") -> None:
+        """Link a dataset's statistics to this run: ``dataset_stats(ds)`` or its ``to_dict()``.
+
+        A split (``split_dataset(...)``: its strategy, fractions and distribution table) is stored
+        the same way, under the role ``"split"`` by convention.
+        The same statistics are kept once per project (by fingerprint) however many runs link
+        them.
+        """
         import orjson  # noqa: PLC0415  (already loaded by the store)
 
+        if hasattr(stats, "to_dict"):
+            stats = stats.to_dict()
+        if not isinstance(stats, Mapping):
+            raise InvalidInputError(
+                f"log_dataset({name!r}): expected dataset statistics (a mapping or an object with"
+                f" to_dict()), got {type(stats).__name__}"
+            )
         blob = orjson.dumps(dict(stats), option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
         fingerprint = hashlib.sha256(blob).hexdigest()
         with self.store.writing() as conn:

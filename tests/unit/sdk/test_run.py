@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 
 import detlab
-from detlab.errors import RunStateError
+from detlab.errors import InvalidInputError, RunStateError
 from detlab.metrics import COCOResult, evaluate_coco, evaluate_voc
 from detlab.store.sql.store import SQLStore
 
@@ -107,6 +108,32 @@ def test_notes_submissions_artifacts_and_datasets(store: SQLStore, tmp_path: Pat
         "train",
         30,
     )
+
+
+def test_dataset_statistics_and_splits_are_linked_once_per_project(store: SQLStore) -> None:
+    ds = detlab.make_sequential_dataset(num_sequences=2, frames_per_sequence=20, seed=3)
+    stats = detlab.dataset_stats(ds)
+    split = detlab.split_dataset(ds, strategy="interval", val=0.15)
+    for name in ("a", "b"):
+        with detlab.init(project="urpc", name=name, store=store) as run:
+            run.log_dataset(stats, name="urpc", role="train")
+            run.log_dataset(split, name="urpc-interval", role="split")
+    snapshots = {s.name: s for s in store.children("urpc", "b")["datasets"]}
+    stored = snapshots["urpc"].stats
+    assert stored["num_boxes"] == len(ds.annotations.ids) > 0
+    assert stored == orjson.loads(orjson.dumps(stats.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY))
+    assert snapshots["urpc-interval"].stats["strategy"] == "interval"
+    assert snapshots["urpc-interval"].role == "split"
+    fingerprints = {s.fingerprint for s in store.children("urpc", "a")["datasets"]}
+    assert fingerprints == {s.fingerprint for s in snapshots.values()}
+
+
+def test_log_dataset_rejects_what_is_not_statistics(store: SQLStore) -> None:
+    with detlab.init(project="urpc", name="c", store=store) as run:
+        with pytest.raises(InvalidInputError, match=r"log_dataset\('urpc'\).*got list"):
+            run.log_dataset([1, 2], name="urpc")
+        run.log({"train/loss": 1.0}, step=0)
+    assert store.history("urpc", "c", "train/loss").values.tolist() == [1.0]
 
 
 def test_early_stop_and_failures_end_the_run(store: SQLStore) -> None:
