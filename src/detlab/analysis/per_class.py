@@ -24,7 +24,7 @@ p-values come from SciPy (``scipy.stats.pearsonr`` / ``spearmanr``), imported on
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -49,6 +49,7 @@ __all__ = [
     "Correlation",
     "ExcludedClass",
     "PerClassAnalysis",
+    "analyze_class_rows",
     "analyze_per_class",
     "correlation_verdict",
 ]
@@ -158,6 +159,23 @@ class PerClassAnalysis:
             lines += [c.sentence for c in self.correlations]
         return "\n".join(lines)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PerClassAnalysis:
+        """Rebuild an analysis from :meth:`to_dict` (as the run store keeps it)."""
+        correlations = data.get("correlations")
+        return cls(
+            rows=tuple(ClassRow(**row) for row in data["rows"]),
+            correlations=None
+            if correlations is None
+            else tuple(
+                Correlation(**{k: v for k, v in c.items() if k != "sentence"})
+                for c in correlations
+            ),
+            excluded=tuple(ExcludedClass(**e) for e in data.get("excluded", ())),
+            note=str(data.get("note", "")),
+            verdict_method=str(data.get("verdict_method", "spearman")),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able data (no NaN: undefined numbers are ``None``)."""
         return {
@@ -202,6 +220,19 @@ def analyze_per_class(
         raise ConfigError(
             f"analyze_per_class takes a COCOResult or VOCResult, got {type(result).__name__}"
         )
+    return analyze_class_rows(rows, excluded, verdict_method=verdict_method)
+
+
+def analyze_class_rows(
+    rows: Sequence[ClassRow],
+    excluded: Sequence[ExcludedClass] = (),
+    *,
+    verdict_method: str = "spearman",
+) -> PerClassAnalysis:
+    """The correlations for rows built elsewhere (a stored evaluation beside stored dataset
+    statistics, say): what :func:`analyze_per_class` does once it has its rows."""
+    if verdict_method not in _METHODS:
+        raise ConfigError(f"verdict_method={verdict_method!r}: use 'spearman' or 'pearson'")
     if len(rows) < MIN_CLASSES:
         note = (
             f"correlations need at least {MIN_CLASSES} classes with ground truth; "

@@ -34,6 +34,7 @@ __all__ = [
     "Restart",
     "RunRecord",
     "Submission",
+    "diff_params",
     "encode_value",
     "flatten_params",
     "percentage_points",
@@ -91,6 +92,22 @@ def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any
             out.update(flatten_params(value, f"{name}."))
         else:
             out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def diff_params(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Parameters that differ between two flat parameter dicts: key -> (a's value, b's value).
+
+    A key one side lacks has :data:`MISSING` there; ``1`` and ``1.0`` differ (their types do).
+
+    >>> diff_params({"lr": 0.1, "bs": 32}, {"lr": 0.01, "bs": 32, "amp": True})
+    {'amp': (<missing>, True), 'lr': (0.1, 0.01)}
+    """
+    out: dict[str, tuple[Any, Any]] = {}
+    for key in sorted(set(a) | set(b)):
+        va, vb = a.get(key, MISSING), b.get(key, MISSING)
+        if va is MISSING or vb is MISSING or va != vb or type(va) is not type(vb):
+            out[key] = (va, vb)
     return out
 
 
@@ -206,6 +223,40 @@ class MetricHistory:
 
     def __len__(self) -> int:
         return int(self.steps.size)
+
+    def latest(self) -> MetricHistory:
+        """One point per step, the one logged last (a later segment replaces an earlier one),
+        in step order: what ``store.history(...)`` returns by default.
+
+        The points must be in logging order within each step, as ``all_segments=True`` and
+        the store's bulk reads give them.
+        """
+        import numpy as np  # noqa: PLC0415
+
+        if self.steps.size == 0:
+            return self
+        # Stable sort by step keeps logging order inside a step; the last of each run wins.
+        order = np.argsort(self.steps, kind="stable")
+        steps = self.steps[order]
+        last = np.flatnonzero(np.r_[steps[1:] != steps[:-1], True])
+        keep = order[last]
+        return MetricHistory(
+            self.key, self.steps[keep], self.values[keep], self.segments[keep], self.times[keep]
+        )
+
+    def best(self, mode: str = "max") -> BestValue | None:
+        """The best finite value of the latest points per step and its earliest step, as
+        ``store.best`` gives it; ``None`` when no value is finite."""
+        import numpy as np  # noqa: PLC0415
+
+        points = self.latest()
+        finite = np.isfinite(points.values)
+        if not finite.any():
+            return None
+        values, steps = points.values[finite], points.steps[finite]
+        target = values.max() if mode == "max" else values.min()
+        first = int(np.flatnonzero(values == target)[0])
+        return BestValue(self.key, float(values[first]), int(steps[first]))
 
     @classmethod
     def build(

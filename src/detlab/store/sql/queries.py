@@ -16,7 +16,6 @@ from sqlalchemy import Connection, Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from detlab.core.runs import (
-    MISSING,
     BestValue,
     DatasetSnapshot,
     Delta,
@@ -24,6 +23,7 @@ from detlab.core.runs import (
     MetricHistory,
     Restart,
     RunRecord,
+    diff_params,
     percentage_points,
 )
 from detlab.errors import InvalidInputError, NotFoundError
@@ -46,6 +46,7 @@ from detlab.store.sql.writes import find_run_id
 
 __all__ = [
     "best_values",
+    "bulk_histories",
     "list_runs",
     "metric_history",
     "metric_keys",
@@ -53,6 +54,8 @@ __all__ = [
     "project_names",
     "read_run",
     "run_deltas",
+    "run_ids",
+    "selected_evaluations",
 ]
 
 _OPS = {
@@ -294,13 +297,7 @@ def param_diff(conn: Connection, project: str, a: str, b: str) -> dict[str, tupl
     """
     ids = [find_run_id(conn, project, a), find_run_id(conn, project, b)]
     params = _params(conn, ids)
-    pa, pb = params[ids[0]], params[ids[1]]
-    out: dict[str, tuple[Any, Any]] = {}
-    for key in sorted(set(pa) | set(pb)):
-        va, vb = pa.get(key, MISSING), pb.get(key, MISSING)
-        if va is MISSING or vb is MISSING or va != vb or type(va) is not type(vb):
-            out[key] = (va, vb)
-    return out
+    return diff_params(params[ids[0]], params[ids[1]])
 
 
 def run_deltas(
@@ -368,3 +365,73 @@ def run_children(conn: Connection, run_id: int) -> dict[str, list[Any]]:
             "submissions": [r.to_entity() for r in submissions],
             "datasets": snapshots,
         }
+
+
+def run_ids(conn: Connection, project: str, names: Sequence[str]) -> dict[str, int]:
+    """Ids of the named runs of ``project`` that exist (missing names are left out)."""
+    query = select(RunRow.name, RunRow.id).where(
+        RunRow.project_id == _project_id(conn, project), RunRow.name.in_(list(names))
+    )
+    return {str(n): int(i) for n, i in conn.execute(query)}
+
+
+def bulk_histories(
+    conn: Connection, project: str, names: Sequence[str], keys: Sequence[str] | None = None
+) -> dict[str, dict[str, MetricHistory]]:
+    """Every point of the named runs (of ``keys``, or all), in one query.
+
+    Per run and key, the history holds all segments in logging order (``.latest()`` gives
+    the latest value per step). Runs that do not exist are left out.
+    """
+    ids = run_ids(conn, project, names)
+    by_id = {i: n for n, i in ids.items()}
+    out: dict[str, dict[str, MetricHistory]] = {n: {} for n in ids}
+    if not ids:
+        return out
+    columns = (
+        MetricRow.run_id,
+        MetricRow.key,
+        MetricRow.step,
+        MetricRow.value,
+        MetricRow.flag,
+        MetricRow.segment,
+        MetricRow.time,
+    )
+    query = select(*columns).where(MetricRow.run_id.in_(list(by_id)))
+    if keys is not None:
+        query = query.where(MetricRow.key.in_(list(keys)))
+    query = query.order_by(MetricRow.run_id, MetricRow.key, MetricRow.id)
+    grouped: dict[tuple[int, str], list[tuple[int, float | None, int, int, float]]] = {}
+    for run_id, key, step, value, flag, segment, time in conn.execute(query):
+        grouped.setdefault((run_id, key), []).append((step, value, flag, segment, time))
+    for (run_id, key), rows in grouped.items():
+        out[by_id[run_id]][key] = MetricHistory.build(key, rows)
+    return out
+
+
+def selected_evaluations(
+    conn: Connection, project: str, steps: Mapping[str, int | None]
+) -> dict[str, dict[str, EvaluationRecord]]:
+    """Per named run and protocol, one evaluation: the last one logged at ``steps[run]`` when
+    there is one, else the run's last. Only the chosen rows' data are read."""
+    ids = run_ids(conn, project, list(steps))
+    by_id = {i: n for n, i in ids.items()}
+    out: dict[str, dict[str, EvaluationRecord]] = {n: {} for n in ids}
+    if not ids:
+        return out
+    index = select(
+        EvaluationRow.id, EvaluationRow.run_id, EvaluationRow.step, EvaluationRow.protocol
+    ).where(EvaluationRow.run_id.in_(list(by_id)))
+    chosen: dict[tuple[int, str], tuple[bool, int]] = {}
+    for eval_id, run_id, step, protocol in conn.execute(index.order_by(EvaluationRow.id)):
+        at_step = step is not None and step == steps[by_id[run_id]]
+        key = (run_id, protocol)
+        previous = chosen.get(key)
+        if previous is None or at_step or not previous[0]:
+            chosen[key] = (at_step, eval_id)
+    wanted = [eval_id for _, eval_id in chosen.values()]
+    with Session(conn) as session:
+        rows = session.scalars(select(EvaluationRow).where(EvaluationRow.id.in_(wanted)))
+        for row in rows:
+            out[by_id[row.run_id]][row.protocol] = row.to_entity()
+    return out

@@ -122,6 +122,22 @@ class SQLStore:
         with self.reading() as conn:
             return queries.metric_history(conn, project, run, key, all_segments=all_segments)
 
+    def histories(
+        self, project: str, runs: Sequence[str], keys: Sequence[str] | None = None
+    ) -> dict[str, dict[str, MetricHistory]]:
+        """Run -> key -> every point (all segments, logging order) in one read; runs that do
+        not exist are left out. ``history.latest()`` is the latest value per step."""
+        with self.reading() as conn:
+            return queries.bulk_histories(conn, project, runs, keys)
+
+    def selected_evaluations(
+        self, project: str, steps: Mapping[str, int | None]
+    ) -> dict[str, dict[str, EvaluationRecord]]:
+        """Run -> protocol -> the evaluation logged at ``steps[run]`` (the last one there), or
+        the run's last when it has none at that step (or the step is ``None``)."""
+        with self.reading() as conn:
+            return queries.selected_evaluations(conn, project, steps)
+
     def best(self, project: str, run: str, key: str, mode: str = "max") -> BestValue:
         """``value, step = store.best(...)``: the best finite value and its (earliest) step."""
         with self.reading() as conn:
