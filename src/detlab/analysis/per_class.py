@@ -168,8 +168,7 @@ class PerClassAnalysis:
             correlations=None
             if correlations is None
             else tuple(
-                Correlation(**{k: v for k, v in c.items() if k != "sentence"})
-                for c in correlations
+                Correlation(**{k: v for k, v in c.items() if k != "sentence"}) for c in correlations
             ),
             excluded=tuple(ExcludedClass(**e) for e in data.get("excluded", ())),
             note=str(data.get("note", "")),

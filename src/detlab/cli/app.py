@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import typer
 
 from detlab._version import __version__
-from detlab.cli import anchors, datasets, db, demo, evaluate, runs, split, stats
+from detlab.cli import anchors, datasets, db, demo, evaluate, report, runs, split, stats
 from detlab.errors import ConfigError, DetlabError
 
 __all__ = ["EXIT_INVALID", "EXIT_USAGE", "app", "main"]
@@ -34,6 +34,7 @@ stats.register(app)
 anchors.register(app)
 demo.register(app)
 runs.register(app)
+report.register(app)
 db.register(app)
 
 

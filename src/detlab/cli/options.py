@@ -67,7 +67,7 @@ def check_mode(mode: str) -> str:
 
 def shown_url(store: SQLStore) -> str:
     """The store's URL with any password hidden."""
-    return store.engine.url.render_as_string(hide_password=True)
+    return store.display_url
 
 
 def resolve_project(store: SQLStore, explicit: str | None) -> str:

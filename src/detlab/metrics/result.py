@@ -25,7 +25,7 @@ from detlab.metrics.summary import (
     summary_rows,
 )
 
-__all__ = ["COCOResult", "ClassMetrics", "class_metrics"]
+__all__ = ["COCOResult", "ClassMetrics", "class_metrics", "stored_summary"]
 
 _FORMAT_VERSION = 1
 
@@ -164,3 +164,16 @@ class COCOResult:
             per_class=tuple(ClassMetrics(**c) for c in data["per_class"]),
             num_images=int(data["num_images"]),
         )
+
+
+def stored_summary(data: Mapping[str, Any]) -> tuple[dict[str, float], tuple[str, ...]]:
+    """The named stats and the twelve summary lines of a stored ``COCOResult.to_dict()``,
+    without rebuilding its precision arrays (what a report of many runs needs)."""
+    params = COCOParams.from_dict(data["params"])
+    stats = [float(v) for v in data["stats"]]
+    names = stat_names(params)
+    lines = tuple(
+        format_row(params, row, value)
+        for row, value in zip(summary_rows(params), stats, strict=True)
+    )
+    return dict(zip(names, stats, strict=True)), lines

@@ -110,7 +110,11 @@ _CATALOGUE: Final[dict[str, tuple[str, str, str]]] = {
         "{metric}：没有有限值",
         "{metric}: 유한한 값 없음",
     ),
-    "early_stop": ("EARLY STOP @ epoch {step}", "EARLY STOP @ epoch {step}", "EARLY STOP @ epoch {step}"),
+    "early_stop": (
+        "EARLY STOP @ epoch {step}",
+        "EARLY STOP @ epoch {step}",
+        "EARLY STOP @ epoch {step}",
+    ),
     "no_metrics": ("No metrics were logged.", "没有记录任何指标。", "기록된 지표가 없습니다."),
     "parent_missing": (
         "{parent} (not in the store: deleted or never recorded)",
@@ -132,9 +136,6 @@ _CATALOGUE: Final[dict[str, tuple[str, str, str]]] = {
         "未绘图：未安装 Matplotlib（pip install 'detlab[plots]'）。",
         "그림 없음: Matplotlib이 설치되지 않았습니다 (pip install 'detlab[plots]').",
     ),
-    "restart_line": ("restart: {reason}", "重启：{reason}", "재시작: {reason}"),
-    "best_point": ("best", "最佳", "최고"),
-    "segment": ("segment {n}", "第 {n} 段", "구간 {n}"),
     # analysis
     "dataset": ("Dataset {name}", "数据集 {name}", "데이터셋 {name}"),
     "dataset_overview": (

@@ -36,6 +36,11 @@ class SQLStore:
         self.engine = make_engine(url)
         ensure_schema(self.engine, url)
 
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked, for messages and reports."""
+        return str(self.engine.url.render_as_string(hide_password=True))
+
     def __repr__(self) -> str:
         return f"SQLStore({self.engine.url.render_as_string(hide_password=True)!r})"
 
