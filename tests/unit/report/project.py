@@ -89,7 +89,15 @@ def fixed(data: ProjectData) -> ProjectData:
     for i, run in enumerate(data.runs):
         start = T0 + timedelta(days=i)
         run.record = dataclasses.replace(
-            run.record, created=start, started=start, ended=start + timedelta(hours=3, minutes=12)
+            run.record,
+            created=start,
+            started=start,
+            ended=start + timedelta(hours=3, minutes=12),
+            command=f"python train.py --cfg voc.yaml --name {run.name}",
+            cwd="/work/yolo",
+            git_commit="3f90505c0ffee0000000000000000000000000aa",
+            git_dirty=i % 2 == 1,
+            host="colab",
         )
         run.submissions = [dataclasses.replace(s, time=start) for s in run.submissions]
     data.store_url = "sqlite:///.detlab/detlab.db"
