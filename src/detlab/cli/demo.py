@@ -31,9 +31,10 @@ def demo_command(
     store: str | None = typer.Option(
         None, "--store", help="Run store URL (default: DETLAB_STORE or ./.detlab/detlab.db)."
     ),
+    lang: str = typer.Option("en", "--lang", help="Language of the report: en, zh, ko."),
 ) -> None:
-    """Generate a dataset, validate and convert it, then record three training runs (simulated
-    detectors, real evaluation) in the run store and read the experiment log back from it."""
+    """Generate a dataset, validate and convert it, record three training runs (simulated
+    detectors, real evaluation) in the run store, read them back and write the report."""
     started = time.perf_counter()
     console.rule("detlab demo")
     result = run_dataset_tour(out, quick=quick, seed=seed)
@@ -45,7 +46,14 @@ def demo_command(
     with open_store(url) as opened:
         experiments = run_experiment_tour(opened, result.dataset, seed=seed)
         diff = opened.param_diff(PROJECT, "yolov3-r18-sgd", "yolov3-r18-mosaic-adam")
+        from detlab.report.render import render_report  # noqa: PLC0415
+
+        written = render_report(opened, PROJECT, out_dir=out / "report", lang=lang)
     _print_experiments(experiments, diff, url)
+    console.print(
+        f"[bold]9. The experiment log[/bold], written from the store: {written['md']} "
+        f"(figures in {written['md'].parent / 'figures'}) and {written['html']}"
+    )
     console.print(f"done in {time.perf_counter() - started:.1f} s; everything is under {out}/")
     if not result.report.ok or any(rt.max_box_error > 1e-3 for rt in result.round_trips):
         raise typer.Exit(1)

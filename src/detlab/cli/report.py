@@ -39,6 +39,9 @@ def report_command(
         None, "--compare", help="Runs to put side by side (repeat or comma-separate)."
     ),
     no_plots: bool = typer.Option(False, "--no-plots", help="Write no figures."),
+    max_figures: int = typer.Option(
+        20, "--max-figures", min=0, help="Curves for at most N runs, the best first (0: all)."
+    ),
     out_dir: Path = typer.Option(Path("report"), "--out", "-o", help="Output folder."),
     store_url: str | None = STORE_OPTION,
 ) -> None:
@@ -64,6 +67,7 @@ def report_command(
             columns=_split(columns),
             compare=_split(compare) or (),
             plots=False if no_plots else None,
+            max_run_figures=max_figures or None,
         )
     for kind, path in paths.items():
         typer.echo(f"{kind}: {path}")

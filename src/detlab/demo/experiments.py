@@ -22,6 +22,8 @@ import numpy as np
 from detlab.core.dataset import Dataset
 from detlab.core.predictions import Predictions
 from detlab.core.runs import Delta, Restart, RunRecord
+from detlab.data.splits import split_dataset
+from detlab.data.stats import dataset_stats
 from detlab.errors import NotFoundError
 from detlab.metrics import evaluate_coco
 from detlab.sdk import init
@@ -122,6 +124,9 @@ def _train(
         PROJECT, name, params=params, parent=parent, baselines=baselines, store=store,
         purpose=f"does {name.removeprefix('yolov3-r18-') or 'it'} help?", tags=["demo"],
     )  # fmt: skip
+    run.log_dataset(dataset_stats(ds), name="demo-sequences", role="val")
+    run.log_dataset(split_dataset(ds, strategy="interval", val=0.15), name="demo-interval",
+                    role="split")  # fmt: skip
     summary: tuple[str, ...] = ()
     best, since_best = -1.0, 0
     for epoch in range(int(params["epochs"])):

@@ -136,6 +136,11 @@ _CATALOGUE: Final[dict[str, tuple[str, str, str]]] = {
         "未绘图：未安装 Matplotlib（pip install 'detlab[plots]'）。",
         "그림 없음: Matplotlib이 설치되지 않았습니다 (pip install 'detlab[plots]').",
     ),
+    "figure_limit": (
+        "Curves drawn for the {n} best runs of {total} only (max_run_figures; --max-figures on the command line).",
+        "仅为 {total} 个实验中最好的 {n} 个绘制曲线（max_run_figures；命令行 --max-figures）。",
+        "{total}개 실험 중 상위 {n}개만 곡선을 그렸습니다 (max_run_figures; 명령줄 --max-figures).",
+    ),
     # analysis
     "dataset": ("Dataset {name}", "数据集 {name}", "데이터셋 {name}"),
     "dataset_overview": (

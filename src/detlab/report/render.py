@@ -38,6 +38,7 @@ def build_report(
     columns: Sequence[str] | None = None,
     compare: Sequence[str] = (),
     plots: bool | None = None,
+    max_run_figures: int | None = 20,
     now: datetime | None = None,
 ) -> Document:
     """The report as a document (no files written): see :func:`render_report`."""
@@ -50,6 +51,7 @@ def build_report(
         columns=columns,
         compare=compare,
         plots=plots_available() if plots is None else plots,
+        max_run_figures=max_run_figures,
         now=now,
     )
     return build_document(data, options)
@@ -67,6 +69,7 @@ def render_report(
     columns: Sequence[str] | None = None,
     compare: Sequence[str] = (),
     plots: bool | None = None,
+    max_run_figures: int | None = 20,
     now: datetime | None = None,
 ) -> dict[str, Path]:
     """Write ``out_dir/REPORT.md`` (figures in ``out_dir/figures/``) and/or
@@ -75,7 +78,8 @@ def render_report(
     ``runs``: the runs shown (default: all, by creation time); ``metric``: the primary metric
     (default ``val/AP50`` when logged); ``columns``: parameter columns of the summary table
     (default: those that differ between the runs shown); ``compare``: runs put side by side;
-    ``plots``: ``None`` draws them when Matplotlib is installed.
+    ``plots``: ``None`` draws them when Matplotlib is installed; ``max_run_figures``: curves
+    for at most that many runs (the best by ``metric``; ``None``: all).
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -89,6 +93,7 @@ def render_report(
         columns=columns,
         compare=compare,
         plots=plots,
+        max_run_figures=max_run_figures,
         now=now,
     )
     out = Path(out_dir)

@@ -25,7 +25,10 @@ def figure_or_note(
     return Figure(name, caption, make())
 
 
-def run_curves(run: RunData, data: ProjectData, t: Messages, *, plots: bool) -> Figure:
+def run_curves(
+    run: RunData, data: ProjectData, t: Messages, *, plots: bool, left_out: str = ""
+) -> Figure:
+    """The run's curves, or ``left_out`` as a note in their place when it is given."""
     losses = sorted(k for k in run.histories if metric_mode(k) == "min")[:_PER_PANEL]
     tracked = [k for k in data.tracked if k in run.histories]
     if not tracked:
@@ -42,4 +45,7 @@ def run_curves(run: RunData, data: ProjectData, t: Messages, *, plots: bool) -> 
         return curves_png(panels, run.restarts, labels=labels)
 
     name = f"curves-{run.number:02d}-{anchor_for(run.name)}"
-    return figure_or_note(name, f"{t('curves')}: {run.name}", make, t, plots=plots)
+    caption = f"{t('curves')}: {run.name}"
+    if left_out:
+        return Figure(name, caption, None, left_out)
+    return figure_or_note(name, caption, make, t, plots=plots)

@@ -172,3 +172,47 @@ def test_delete_removes_everything_of_the_run(store: SQLStore) -> None:
         store.run("voc", "a")
     _run(store, "a", [0.3])  # the name is free again
     assert store.history("voc", "a", "val/AP50").values.tolist() == [0.3]
+
+
+def test_bulk_reads_agree_with_the_per_run_ones(store: SQLStore) -> None:
+    import detlab
+
+    for name, shift in (("a", 0.0), ("b", 0.1)):
+        with detlab.init(project="p", name=name, store=store) as run:
+            for step in range(4):
+                run.log({"val/AP50": 0.1 * step + shift, "train/loss": 1.0 / (step + 1)}, step=step)
+            run.restart(epoch=2, loaded_epoch=1, seed=7, reason="nan")
+            run.log({"val/AP50": 0.9 + shift}, step=2)
+    bulk = store.histories("p", ["a", "b", "not-there"])
+    assert set(bulk) == {"a", "b"}
+    for name in ("a", "b"):
+        for key in ("val/AP50", "train/loss"):
+            every = store.history("p", name, key, all_segments=True)
+            latest = store.history("p", name, key)
+            assert bulk[name][key].values.tolist() == every.values.tolist()
+            assert bulk[name][key].segments.tolist() == every.segments.tolist()
+            assert bulk[name][key].latest().steps.tolist() == latest.steps.tolist()
+            assert bulk[name][key].latest().values.tolist() == latest.values.tolist()
+            best = bulk[name][key].best("min" if "loss" in key else "max")
+            assert best == store.best("p", name, key, "min" if "loss" in key else "max")
+    assert store.histories("p", ["a"], keys=["train/loss"])["a"].keys() == {"train/loss"}
+
+
+def test_selected_evaluations_take_the_chosen_step_else_the_last(store: SQLStore) -> None:
+    import detlab
+
+    gt = {
+        "images": [{"id": 1, "width": 50, "height": 50}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 5, 20, 20],
+                         "area": 400, "iscrowd": 0}],
+        "categories": [{"id": 1, "name": "fish"}],
+    }  # fmt: skip
+    with detlab.init(project="p", name="e", store=store) as run:
+        for step, dx in enumerate((0.0, 6.0, 12.0)):
+            dets = [{"image_id": 1, "category_id": 1, "bbox": [5 + dx, 5, 20, 20], "score": 0.9}]
+            run.log_evaluation(detlab.evaluate_coco(gt, dets), step=step)
+    at_one = store.selected_evaluations("p", {"e": 1})["e"]["coco"]
+    assert at_one.step == 1
+    assert store.selected_evaluations("p", {"e": None})["e"]["coco"].step == 2
+    assert store.selected_evaluations("p", {"e": 99})["e"]["coco"].step == 2
+    assert store.selected_evaluations("p", {"missing": 1}) == {}

@@ -10,11 +10,13 @@ one takes the write lock up front and waits its turn instead (SQLAlchemy's pysql
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -42,12 +44,21 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, json_deserializer=_json_loads)
     except NoSuchModuleError as exc:
         raise ConfigError(f"store URL {url!r}: unknown database driver ({exc})") from exc
     except ModuleNotFoundError as exc:
         hint = " (pip install 'detlab[postgres]')" if "psycopg" in str(exc) else ""
         raise ConfigError(f"store URL {url!r} needs {exc.name}{hint}") from exc
+
+
+def _json_loads(text: str) -> Any:
+    """orjson for speed (stored evaluations are large); the standard library for the NaN and
+    Infinity tokens that ``json.dumps``, SQLAlchemy's serializer, may have written."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
@@ -57,6 +68,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        json_deserializer=_json_loads,
         **({"poolclass": StaticPool} if memory else {}),
     )
     event.listen(engine, "connect", _on_connect)

@@ -401,11 +401,14 @@ def bulk_histories(
     if keys is not None:
         query = query.where(MetricRow.key.in_(list(keys)))
     query = query.order_by(MetricRow.run_id, MetricRow.key, MetricRow.id)
-    grouped: dict[tuple[int, str], list[tuple[int, float | None, int, int, float]]] = {}
-    for run_id, key, step, value, flag, segment, time in conn.execute(query):
-        grouped.setdefault((run_id, key), []).append((step, value, flag, segment, time))
-    for (run_id, key), rows in grouped.items():
-        out[by_id[run_id]][key] = MetricHistory.build(key, rows)
+    rows = conn.execute(query).all()
+    # Rows come grouped by (run, key): cut the fetched list where either changes.
+    start = 0
+    for end in range(1, len(rows) + 1):
+        if end == len(rows) or rows[end][:2] != rows[start][:2]:
+            run_id, key = rows[start][0], rows[start][1]
+            out[by_id[run_id]][key] = MetricHistory.build(key, [r[2:] for r in rows[start:end]])
+            start = end
     return out
 
 
