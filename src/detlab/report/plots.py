@@ -90,7 +90,8 @@ def curves_png(
                     f"{labels['best']} {_short(best.value)} @ {best.step}",
                     (best.step, best.value),
                     textcoords="offset points",
-                    xytext=(4, 6),
+                    xytext=(-4, 6),
+                    ha="right",
                     fontsize=7,
                 )
         _draw_restarts(ax, restarts, labels["restart"])

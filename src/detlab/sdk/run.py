@@ -103,6 +103,8 @@ class Run:
     def log_evaluation(self, result: Any, step: int | None = None, *, prefix: str = "val/") -> None:
         """Store an evaluator's result (``COCOResult``, ``VOCResult``) and log its numbers.
 
+        Analyses with a ``to_dict()`` (``analyze_per_class(...)``, ``analyze_errors(...)``) are
+        stored the same way, under their own protocol, for the report; they log no points.
         COCO logs ``<prefix>AP``, ``AP50``, ... ``ARl`` (undefined -1 values become NaN);
         VOC logs ``<prefix>mAP`` and ``<prefix>AP/<class>``. The full result is kept as data.
         """
@@ -111,12 +113,14 @@ class Run:
         protocol = (
             str(data.get("format", "unknown")).removeprefix("detlab.").removesuffix("_result")
         )
-        if hasattr(result, "metrics"):
+        numbers: dict[str, float] = {}
+        if protocol == "coco":
             numbers = {k: (math.nan if v == -1 else v) for k, v in result.metrics().items()}
-        else:
+        elif protocol == "voc":
             numbers = {"mAP": result.map, **{f"AP/{k}": v for k, v in result.ap.items()}}
         step = self._next_step if step is None else _as_step(step)
-        self.log({f"{prefix}{k}": v for k, v in numbers.items()}, step=step)
+        if numbers:
+            self.log({f"{prefix}{k}": v for k, v in numbers.items()}, step=step)
         with self.store.writing() as conn:
             writes.add_evaluation(
                 conn,

@@ -63,6 +63,9 @@ def test_the_report_says_what_the_seed_logs_write_by_hand(recorded: SQLStore) ->
     assert "Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ]" in md
     assert "Split urpc-interval (interval): boxes per class" in md
     assert "| public-lb | 54.5 |" in md
+    errors = md[md.index("### Error breakdown (r18-low-obj-sgd, TIDE)") :]
+    assert "| localisation |" in errors
+    assert "| background |" in errors
 
 
 def test_missing_pieces_become_notes_not_crashes(recorded: SQLStore) -> None:
@@ -88,8 +91,9 @@ def test_nan_epochs_that_stay_are_noted(store: SQLStore) -> None:
 
 
 def test_files_figures_and_a_self_contained_html(recorded: SQLStore, tmp_path: Path) -> None:
-    paths = render_report(recorded, PROJECT, out_dir=tmp_path / "out", compare=["r18-seed-sgd",
-                          "r18-low-obj-sgd"])  # fmt: skip
+    paths = render_report(
+        recorded, PROJECT, out_dir=tmp_path / "out", compare=["r18-seed-sgd", "r18-low-obj-sgd"]
+    )
     md = paths["md"].read_text(encoding="utf-8")
     figures = sorted(p.name for p in (tmp_path / "out" / "figures").iterdir())
     assert "compare-overlay.png" in figures
@@ -109,8 +113,10 @@ def test_unknown_runs_and_options_are_refused(recorded: SQLStore, tmp_path: Path
     with pytest.raises(NotFoundError, match=r"no run\(s\) \['nope'\]; its runs: "):
         render_report(recorded, PROJECT, out_dir=tmp_path, runs=["nope"])
     with pytest.raises(NotFoundError, match="--compare"):
-        build_document(collect_project(recorded, PROJECT, runs=["orphan"]),
-                       ReportOptions(compare=["r18-seed-sgd"]))  # fmt: skip
+        build_document(
+            collect_project(recorded, PROJECT, runs=["orphan"]),
+            ReportOptions(compare=["r18-seed-sgd"]),
+        )
 
 
 def test_cli_writes_both_files_and_fails_cleanly(store_url: str, tmp_path: Path) -> None:
@@ -120,8 +126,21 @@ def test_cli_writes_both_files_and_fails_cleanly(store_url: str, tmp_path: Path)
         record_project(store)
     runner = CliRunner()
     out = tmp_path / "rep"
-    ok = runner.invoke(app, ["report", "--store", store_url, "-o", str(out), "--lang", "ko",
-                             "--runs", "r18-seed-sgd,r18-low-obj-sgd", "--no-plots"])  # fmt: skip
+    ok = runner.invoke(
+        app,
+        [
+            "report",
+            "--store",
+            store_url,
+            "-o",
+            str(out),
+            "--lang",
+            "ko",
+            "--runs",
+            "r18-seed-sgd,r18-low-obj-sgd",
+            "--no-plots",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     text = (out / "REPORT.md").read_text(encoding="utf-8")
     assert "실험 기록: voc-yolo" in text
@@ -130,9 +149,22 @@ def test_cli_writes_both_files_and_fails_cleanly(store_url: str, tmp_path: Path)
     assert runner.invoke(app, ["report", "--store", store_url, "--format", "pdf"]).exit_code == 2
     before = (out / "REPORT.md").read_bytes()
     bad = subprocess.run(
-        [sys.executable, "-m", "detlab", "report", "--store", store_url, "-o", str(out),
-         "--runs", "x"], capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "detlab",
+            "report",
+            "--store",
+            store_url,
+            "-o",
+            str(out),
+            "--runs",
+            "x",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode == 1
     assert bad.stderr.startswith("detlab: error: project 'voc-yolo' has no run(s) ['x']")
     assert "Traceback" not in bad.stderr
