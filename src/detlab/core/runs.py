@@ -34,6 +34,7 @@ __all__ = [
     "Restart",
     "RunRecord",
     "Submission",
+    "delta_between",
     "diff_params",
     "encode_value",
     "flatten_params",
@@ -196,6 +197,18 @@ class Delta:
     value: float | None
     baseline_value: float | None
     points: float | None
+
+
+def delta_between(
+    label: str, baseline: str, mine: BestValue | None, theirs: BestValue | None
+) -> Delta:
+    """A run's best against a baseline's best, in points (``None`` where either is missing)."""
+    points = None
+    if mine is not None and theirs is not None:
+        points = percentage_points(mine.value, theirs.value)
+    return Delta(
+        label, baseline, mine.value if mine else None, theirs.value if theirs else None, points
+    )
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from detlab.core.runs import (
     Restart,
     RunRecord,
     Submission,
+    delta_between,
     diff_params,
-    percentage_points,
 )
 from detlab.errors import NotFoundError
 from detlab.store.sql.store import SQLStore
@@ -188,17 +188,7 @@ def _deltas(
 ) -> dict[str, Delta]:
     """As ``store.deltas``: this run's best against each labelled baseline's, in points."""
     mine = best.get(record.name, {}).get(key)
-    out = {}
-    for label, baseline in record.baselines.items():
-        theirs = best.get(baseline, {}).get(key)
-        points = None
-        if mine is not None and theirs is not None:
-            points = percentage_points(mine.value, theirs.value)
-        out[label] = Delta(
-            label,
-            baseline,
-            mine.value if mine else None,
-            theirs.value if theirs else None,
-            points,
-        )
-    return out
+    return {
+        label: delta_between(label, baseline, mine, best.get(baseline, {}).get(key))
+        for label, baseline in record.baselines.items()
+    }

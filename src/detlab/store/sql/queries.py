@@ -23,8 +23,8 @@ from detlab.core.runs import (
     MetricHistory,
     Restart,
     RunRecord,
+    delta_between,
     diff_params,
-    percentage_points,
 )
 from detlab.errors import InvalidInputError, NotFoundError
 from detlab.store.sql.models import (
@@ -317,16 +317,7 @@ def run_deltas(
     out: dict[str, Delta] = {}
     for label, baseline in labels.items():
         theirs = bests.get(found[baseline]) if baseline in found else None
-        points = None
-        if mine is not None and theirs is not None:
-            points = percentage_points(mine.value, theirs.value)
-        out[label] = Delta(
-            label,
-            baseline,
-            mine.value if mine else None,
-            theirs.value if theirs else None,
-            points,
-        )
+        out[label] = delta_between(label, baseline, mine, theirs)
     return out
 
 
