@@ -20,8 +20,9 @@ from detlab.core.dataset import Dataset
 from detlab.core.ids import IntArray
 from detlab.core.predictions import Predictions
 from detlab.data.formats.coco import parse_coco
-from detlab.data.formats.coco_results import parse_coco_results
-from detlab.data.formats.jsonio import load_json, paused_gc
+from detlab.data.formats.coco_results import parse_coco_results, predictions_from_columns
+from detlab.data.formats.fast_results import parse_results_bytes
+from detlab.data.formats.jsonio import load_json, parse_json_bytes, paused_gc, read_bytes
 from detlab.errors import EvaluationError
 from detlab.metrics.iou import box_polygon, to_rle
 
@@ -72,9 +73,13 @@ def load_predictions(predictions: PredictionsLike) -> DetectionInput:
     if isinstance(predictions, Predictions):
         return DetectionInput(predictions)
     if isinstance(predictions, (str, Path)):
+        data = read_bytes(predictions)
+        columns = parse_results_bytes(data)
+        if columns is not None:  # the compiled path: every record has a bbox
+            return DetectionInput(predictions_from_columns(columns, str(predictions), warn=False))
         # The parsed records die with this frame: the collector never needs to walk them.
         with paused_gc():
-            return _parse_predictions(load_json(predictions), str(predictions))
+            return _parse_predictions(parse_json_bytes(data, str(predictions)), str(predictions))
     if isinstance(predictions, Sequence):
         return _parse_predictions(list(predictions), "<list>")
     raise EvaluationError(

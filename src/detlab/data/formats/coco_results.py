@@ -21,16 +21,17 @@ import numpy as np
 
 from detlab.core.boxes import FloatArray
 from detlab.core.dataset import Dataset
-from detlab.core.ids import IntArray
 from detlab.core.predictions import Predictions
 from detlab.data.checks import check_prediction_columns
 from detlab.data.formats.coco_records import record_namer
 from detlab.data.formats.columns import column
-from detlab.data.formats.jsonio import dump_json, load_json, paused_gc
+from detlab.data.formats.fast_results import Columns, parse_results_bytes
+from detlab.data.formats.jsonio import dump_json, parse_json_bytes, paused_gc, read_bytes
 from detlab.data.problems import ProblemLog, describe_value, is_real_number
 
 __all__ = [
     "parse_coco_results",
+    "predictions_from_columns",
     "predictions_to_list",
     "read_coco_results",
     "write_coco_results",
@@ -41,8 +42,12 @@ def read_coco_results(
     path: str | Path, *, gt: Dataset | None = None, warn: bool = True
 ) -> Predictions:
     """Read a results file; with ``gt``, ids unknown to the ground truth are errors."""
-    obj = load_json(path)
+    data = read_bytes(path)
+    columns = parse_results_bytes(data)
+    if columns is not None:
+        return predictions_from_columns(columns, str(path), gt=gt, warn=warn)
     with paused_gc():
+        obj = parse_json_bytes(data, str(path))
         return parse_coco_results(obj, source=str(path), gt=gt, warn=warn)
 
 
@@ -65,7 +70,29 @@ def parse_coco_results(
                 log.raise_if_errors()
             return Predictions.empty()
         columns = _extract_checked(obj)
-    records: list[dict[str, Any]] = obj
+    return _checked_predictions(columns, obj, source, gt, warn, None if own_log else log)
+
+
+def predictions_from_columns(
+    columns: Columns, source: str, *, gt: Dataset | None = None, warn: bool = True
+) -> Predictions:
+    """Predictions from the compiled reader's columns, checked as :func:`parse_coco_results`
+    checks them (one problem log for the file, the same messages)."""
+    return _checked_predictions(columns, None, source, gt, warn, None)
+
+
+def _checked_predictions(
+    columns: Columns,
+    records: list[dict[str, Any]] | None,
+    source: str,
+    gt: Dataset | None,
+    warn: bool,
+    log: ProblemLog | None,
+) -> Predictions:
+    """Check the columns as arrays (boxes, scores, ids against ``gt``) and build the
+    predictions; ``records`` (absent on the compiled path, which has no masks) give masks."""
+    own_log = log is None
+    log = ProblemLog(source) if log is None else log
     image_ids, category_ids, scores, boxes = columns
     check_prediction_columns(
         log,
@@ -79,17 +106,14 @@ def parse_coco_results(
     )
     if own_log:
         log.conclude(warn=warn)
-    has_masks = any("segmentation" in r for r in records)
+    has_masks = records is not None and any("segmentation" in r for r in records)
     return Predictions.build(
         image_ids,
         category_ids,
         boxes,
         scores,
-        segmentation=[r.get("segmentation") for r in records] if has_masks else None,
+        segmentation=[r.get("segmentation") for r in records or ()] if has_masks else None,
     )
-
-
-Columns = tuple[IntArray, IntArray, FloatArray, FloatArray]
 
 
 def _extract_fast(obj: Any) -> Columns | None:

@@ -17,7 +17,7 @@ import orjson
 
 from detlab.errors import AnnotationParseError, Problem
 
-__all__ = ["dump_json", "load_json", "parse_json_bytes", "paused_gc"]
+__all__ = ["dump_json", "load_json", "parse_json_bytes", "paused_gc", "read_bytes"]
 
 
 @contextmanager
@@ -61,15 +61,19 @@ def parse_json_bytes(data: bytes | str, source: str) -> Any:
         raise AnnotationParseError(str(problem), [problem]) from exc
 
 
-def load_json(path: str | Path) -> Any:
-    """Read and parse a JSON file; an unreadable file is an :class:`AnnotationParseError`."""
+def read_bytes(path: str | Path) -> bytes:
+    """A file's bytes; an unreadable file is an :class:`AnnotationParseError`."""
     file = Path(path)
     try:
-        data = file.read_bytes()
+        return file.read_bytes()
     except OSError as exc:
         problem = Problem("error", str(file), "", "", f"cannot read the file: {exc.strerror}")
         raise AnnotationParseError(str(problem), [problem]) from exc
-    return parse_json_bytes(data, str(file))
+
+
+def load_json(path: str | Path) -> Any:
+    """Read and parse a JSON file; an unreadable file is an :class:`AnnotationParseError`."""
+    return parse_json_bytes(read_bytes(path), str(path))
 
 
 def dump_json(obj: Any, path: str | Path, *, indent: bool = False) -> None:

@@ -1,0 +1,263 @@
+/* A COCO results file straight to columns, for the common shape only.
+ *
+ * parse(data: bytes) -> (image_ids, category_ids, scores, boxes) as raw little buffers
+ * (int64, int64, float64, float64 x 4), or None when the file is anything but a JSON list of
+ * objects with exactly the keys image_id, category_id (JSON integers), score (a JSON number)
+ * and bbox (a list of four JSON numbers). Declining is never an error: the caller then reads
+ * the file with the full reader, which names any faulty record and field.
+ *
+ * Numbers are converted with PyOS_string_to_double, the same correctly rounded conversion as
+ * Python's json module (and so pycocotools), after checking the JSON number grammar here.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *data;
+    size_t size, capacity;
+} Buffer;
+
+static int buffer_push(Buffer *b, const void *item, size_t n) {
+    if (b->size + n > b->capacity) {
+        size_t want = b->capacity ? b->capacity * 2 : 1 << 16;
+        while (want < b->size + n) want *= 2;
+        char *grown = realloc(b->data, want);
+        if (grown == NULL) return -1;
+        b->data = grown;
+        b->capacity = want;
+    }
+    memcpy(b->data + b->size, item, n);
+    b->size += n;
+    return 0;
+}
+
+typedef struct {
+    const char *p, *end;
+} Cursor;
+
+static void skip_ws(Cursor *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t'))
+        c->p++;
+}
+
+static int expect(Cursor *c, char ch) {
+    skip_ws(c);
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return 1;
+    }
+    return 0;
+}
+
+static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+
+/* Scan a JSON number; *integer tells whether it had no fraction or exponent. */
+static const char *scan_number(const char *p, const char *end, int *integer) {
+    *integer = 1;
+    if (p < end && *p == '-') p++;
+    if (p >= end) return NULL;
+    if (*p == '0') {
+        p++;
+    } else if (is_digit(*p)) {
+        while (p < end && is_digit(*p)) p++;
+    } else {
+        return NULL;
+    }
+    if (p < end && *p == '.') {
+        *integer = 0;
+        p++;
+        if (p >= end || !is_digit(*p)) return NULL;
+        while (p < end && is_digit(*p)) p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        *integer = 0;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        if (p >= end || !is_digit(*p)) return NULL;
+        while (p < end && is_digit(*p)) p++;
+    }
+    return p;
+}
+
+/* Clinger's fast path: a decimal with at most 15 significant digits and at most 22 digits
+ * after the point is m / 10^k with m and 10^k exact doubles, and one IEEE division rounds
+ * correctly, so the result equals the full conversion's. Returns 0 when it does not apply. */
+static const double POWERS[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static int fast_double(const char *p, const char *stop, double *out) {
+    int negative = *p == '-';
+    if (negative) p++;
+    uint64_t mantissa = 0;
+    int digits = 0, after_point = -1;
+    for (; p < stop; p++) {
+        if (*p == '.') {
+            after_point = 0;
+            continue;
+        }
+        if (!is_digit(*p)) return 0; /* an exponent: the full conversion */
+        if (digits || *p != '0') digits++;
+        mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+        if (after_point >= 0) after_point++;
+        if (digits > 15 || after_point > 22) return 0;
+    }
+    double value = (double)mantissa;
+    if (after_point > 0) value /= POWERS[after_point];
+    *out = negative ? -value : value;
+    return 1;
+}
+
+static int read_double(Cursor *c, double *out) {
+    int integer;
+    skip_ws(c);
+    const char *stop = scan_number(c->p, c->end, &integer);
+    if (stop == NULL || stop >= c->end) return 0; /* a number never ends the file */
+    if (fast_double(c->p, stop, out)) {
+        c->p = stop;
+        return 1;
+    }
+    char *parsed_end = NULL;
+    double value = PyOS_string_to_double(c->p, &parsed_end, NULL);
+    if (value == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (parsed_end != stop) return 0;
+    *out = value;
+    c->p = stop;
+    return 1;
+}
+
+static int read_int(Cursor *c, int64_t *out) {
+    int integer;
+    skip_ws(c);
+    const char *start = c->p;
+    const char *stop = scan_number(start, c->end, &integer);
+    if (stop == NULL || !integer) return 0;
+    int negative = *start == '-';
+    if (stop - start - negative > 18) return 0; /* 18 digits always fit in an int64 */
+    int64_t value = 0;
+    for (const char *q = start + negative; q < stop; q++) value = value * 10 + (*q - '0');
+    *out = negative ? -value : value;
+    c->p = stop;
+    return 1;
+}
+
+enum { IMAGE_ID = 1, CATEGORY_ID = 2, SCORE = 4, BBOX = 8, ALL = 15 };
+
+static int read_key(Cursor *c) {
+    if (!expect(c, '"')) return 0;
+    const char *start = c->p;
+    while (c->p < c->end && *c->p != '"') {
+        if (*c->p == '\\') return 0;
+        c->p++;
+    }
+    if (c->p >= c->end) return 0;
+    size_t n = (size_t)(c->p - start);
+    c->p++;
+    if (!expect(c, ':')) return 0;
+    if (n == 8 && memcmp(start, "image_id", 8) == 0) return IMAGE_ID;
+    if (n == 11 && memcmp(start, "category_id", 11) == 0) return CATEGORY_ID;
+    if (n == 5 && memcmp(start, "score", 5) == 0) return SCORE;
+    if (n == 4 && memcmp(start, "bbox", 4) == 0) return BBOX;
+    return 0;
+}
+
+typedef struct {
+    Buffer images, categories, scores, boxes;
+} Columns;
+
+static int read_record(Cursor *c, Columns *out) {
+    int seen = 0;
+    int64_t image_id = 0, category_id = 0;
+    double score = 0.0, box[4] = {0.0, 0.0, 0.0, 0.0};
+    if (!expect(c, '{')) return 0;
+    for (;;) {
+        int key = read_key(c);
+        if (key == 0 || (seen & key)) return 0;
+        seen |= key;
+        int ok = 1;
+        if (key == IMAGE_ID) {
+            ok = read_int(c, &image_id);
+        } else if (key == CATEGORY_ID) {
+            ok = read_int(c, &category_id);
+        } else if (key == SCORE) {
+            ok = read_double(c, &score);
+        } else {
+            ok = expect(c, '[');
+            for (int k = 0; ok && k < 4; k++) {
+                ok = (k == 0 || expect(c, ',')) && read_double(c, &box[k]);
+            }
+            ok = ok && expect(c, ']');
+        }
+        if (!ok) return 0;
+        if (expect(c, '}')) break;
+        if (!expect(c, ',')) return 0;
+    }
+    if (seen != ALL) return 0;
+    return buffer_push(&out->images, &image_id, sizeof image_id) == 0 &&
+           buffer_push(&out->categories, &category_id, sizeof category_id) == 0 &&
+           buffer_push(&out->scores, &score, sizeof score) == 0 &&
+           buffer_push(&out->boxes, box, sizeof box) == 0;
+}
+
+static int read_list(Cursor *c, Columns *out) {
+    if (!expect(c, '[')) return 0;
+    if (!expect(c, ']')) {
+        for (;;) {
+            if (!read_record(c, out)) return 0;
+            if (expect(c, ']')) break;
+            if (!expect(c, ',')) return 0;
+        }
+    }
+    skip_ws(c);
+    return c->p == c->end;
+}
+
+static void free_columns(Columns *cols) {
+    free(cols->images.data);
+    free(cols->categories.data);
+    free(cols->scores.data);
+    free(cols->boxes.data);
+}
+
+static PyObject *as_bytes(Buffer *b) {
+    return PyBytes_FromStringAndSize(b->data ? b->data : "", (Py_ssize_t)b->size);
+}
+
+static PyObject *parse(PyObject *self, PyObject *arg) {
+    (void)self;
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "parse() takes bytes");
+        return NULL;
+    }
+    Cursor c = {PyBytes_AS_STRING(arg), PyBytes_AS_STRING(arg) + PyBytes_GET_SIZE(arg)};
+    Columns cols;
+    memset(&cols, 0, sizeof cols);
+    /* The GIL stays held: PyOS_string_to_double may set (and we clear) an exception. */
+    if (!read_list(&c, &cols)) {
+        free_columns(&cols);
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *result = Py_BuildValue("(NNNN)", as_bytes(&cols.images), as_bytes(&cols.categories),
+                                     as_bytes(&cols.scores), as_bytes(&cols.boxes));
+    free_columns(&cols);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"parse", parse, METH_O, "parse(data) -> (image_ids, category_ids, scores, boxes) or None"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_fastresults", "COCO results JSON to columns.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__fastresults(void) { return PyModule_Create(&module); }
