@@ -1,0 +1,55 @@
+"""Settings for the integration tests: no network, and the frameworks' known warnings.
+
+Ultralytics reads ``YOLO_CONFIG_DIR`` and ``YOLO_OFFLINE`` when it is imported, so they are
+set here, before any test module imports it: offline it looks nothing up, and the font its
+dataset check asks for (``Arial.ttf``, otherwise downloaded) is a copy of a font Matplotlib
+ships.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from detlab.store import open_store
+from detlab.store.sql.store import SQLStore
+
+
+def _offline_ultralytics() -> Path:
+    os.environ["YOLO_OFFLINE"] = "true"
+    config_dir = Path(tempfile.mkdtemp(prefix="detlab-yolo-config-"))
+    os.environ["YOLO_CONFIG_DIR"] = str(config_dir)
+    try:
+        import matplotlib
+    except ImportError:
+        return config_dir
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    settings_dir = config_dir / "Ultralytics"  # Ultralytics' USER_CONFIG_DIR
+    settings_dir.mkdir()
+    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+        shutil.copyfile(font, settings_dir / name)
+    return config_dir
+
+
+_YOLO_CONFIG_DIR = _offline_ultralytics()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_YOLO_CONFIG_DIR, ignore_errors=True)
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'lab.db'}"
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SQLStore]:
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
