@@ -51,7 +51,7 @@ _STEP_KEYS = frozenset({"epoch", "iter", "step"})
 
 
 @VISBACKENDS.register_module()
-class DetlabVisBackend(BaseVisBackend):
+class DetlabVisBackend(BaseVisBackend):  # type: ignore[misc]  # mmengine ships no types
     """Records an mmengine run in detlab (see the module's docstring)."""
 
     def __init__(
@@ -134,7 +134,7 @@ def _experiment_name(save_dir: str | None) -> str | None:
 
 
 @HOOKS.register_module()
-class DetlabHook(Hook):
+class DetlabHook(Hook):  # type: ignore[misc]  # mmengine ships no types
     """Checkpoints as artifacts of the run that ``DetlabVisBackend`` records.
 
     After each training epoch (and at the end) the newest checkpoint CheckpointHook wrote
