@@ -90,10 +90,30 @@ class ImportedRun:
     started: datetime | None = None
     notes: str = ""
     problems: list[Problem] = field(default_factory=list)
+    #: files the run was read from (the config among them), for the record and fingerprints
+    files: list[Path] = field(default_factory=list)
+    #: the current segment: 0 until the first restart, +1 after each (see :meth:`add_restart`)
+    segment: int = 0
+    #: per key, the segment of each point in ``metrics[key]`` (same order; missing means 0)
+    segments: dict[str, list[int]] = field(default_factory=dict)
 
     def add_metric(self, key: str, step: int, value: float) -> None:
-        """Append one point to ``key``'s series."""
+        """Append one point to ``key``'s series (in the current segment)."""
         self.metrics.setdefault(key, []).append((int(step), float(value)))
+        self.segments.setdefault(key, []).append(self.segment)
+
+    def add_restart(self, restart: ImportedRestart) -> None:
+        """Record a restart: points added from now on belong to a new segment."""
+        self.restarts.append(restart)
+        self.segment += 1
+
+    def segment_of(self, key: str, index: int) -> int:
+        """The segment of the ``index``-th point of ``key`` (0 when never recorded)."""
+        known = self.segments.get(key, [])
+        return known[index] if index < len(known) else 0
+
+    def point_count(self) -> int:
+        return sum(len(points) for points in self.metrics.values())
 
     def best(self, key: str, mode: str = "max") -> tuple[float, int] | None:
         """The best ``(value, step)`` of ``key`` (NaN ignored), or ``None`` without points."""
