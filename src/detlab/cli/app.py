@@ -12,7 +12,18 @@ from collections.abc import Sequence
 import typer
 
 from detlab._version import __version__
-from detlab.cli import anchors, datasets, db, demo, evaluate, report, runs, split, stats
+from detlab.cli import (
+    anchors,
+    datasets,
+    db,
+    demo,
+    evaluate,
+    report,
+    runs,
+    split,
+    stats,
+    supervise,
+)
 from detlab.errors import ConfigError, DetlabError
 
 __all__ = ["EXIT_INVALID", "EXIT_USAGE", "app", "main"]
@@ -36,6 +47,7 @@ demo.register(app)
 runs.register(app)
 report.register(app)
 db.register(app)
+supervise.register(app)
 
 
 def _version(value: bool) -> None:

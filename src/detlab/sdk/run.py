@@ -22,9 +22,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from detlab.core.runs import RUN_STATUSES, encode_value, flatten_params
+from detlab.core.runs import RESTART_REASONS, RUN_STATUSES, encode_value, flatten_params
 from detlab.errors import InvalidInputError, RunStateError
-from detlab.sdk import lifecycle
+from detlab.sdk import lifecycle, supervision
 from detlab.sdk.environment import capture_environment
 from detlab.sdk.params import params_to_dict
 from detlab.sdk.writer import DEFAULT_INTERVAL_S, MetricWriter
@@ -88,6 +88,8 @@ class Run:
                 rows.append((run_id, key, step, value, 0, segment, now))
             else:
                 rows.append((run_id, key, step, *encode_value(value), segment, now))
+                if supervision.is_loss_key(key):
+                    supervision.emit("nan", key=key, step=step, value=repr(value))
         self._writer.append(rows)
         self._segment_points = True
 
@@ -192,15 +194,38 @@ class Run:
         with self.store.writing() as conn:
             writes.add_submission(conn, self.id, board=board, score=float(score), note=note)
 
-    def log_artifact(self, path_or_uri: str | Path, *, kind: str = "") -> None:
-        """Record a file (checkpoint, predictions, plot) by URI, with size and sha256 if local."""
+    def log_artifact(self, path_or_uri: str | Path, *, kind: str = "", digest: bool = True) -> None:
+        """Record a file (checkpoint, predictions, plot) by URI, with size and sha256 if local.
+
+        ``digest=False`` skips the sha256 (a multi-gigabyte checkpoint every epoch).
+        """
         path = Path(path_or_uri)
         size = sha = None
         uri = str(path_or_uri)
         if path.is_file():
-            size, sha, uri = path.stat().st_size, _sha256(path), path.resolve().as_uri()
+            size, uri = path.stat().st_size, path.resolve().as_uri()
+            sha = _sha256(path) if digest else None
         with self.store.writing() as conn:
             writes.add_artifact(conn, self.id, uri=uri, kind=kind, size=size, sha256=sha)
+
+    def log_checkpoint(self, path: str | Path, epoch: int) -> None:
+        """Register the checkpoint saved after ``epoch``: ``detlab run`` resumes from the newest.
+
+        Recorded as an artifact of kind ``checkpoint`` (size, no digest); call it once the file
+        is completely written. Queued points are written first, so a training resumed from this
+        checkpoint leaves no gap in the history, even after a SIGKILL.
+        """
+        self._check_open()
+        self._writer.flush()
+        epoch = _as_step(epoch)
+        resolved = Path(path).resolve()
+        if not resolved.is_file():
+            raise InvalidInputError(
+                f"run.log_checkpoint: {str(path)!r} (epoch {epoch}) is not a file; "
+                "call it after the checkpoint is saved"
+            )
+        self.log_artifact(resolved, kind="checkpoint", digest=False)
+        supervision.emit("checkpoint", path=str(resolved), epoch=epoch)
 
     def log_dataset(self, stats: Any, *, name: str, role: str = "train") -> None:
         """Link a dataset's statistics to this run: ``dataset_stats(ds)`` or its ``to_dict()``.
@@ -227,6 +252,21 @@ class Run:
             )
 
     # ------------------------------------------------------------------ ending
+
+    def fail(self, reason: str = "unknown", detail: str = "") -> None:
+        """End the run as ``failed`` for ``reason`` (a restart reason such as ``"nan"``).
+
+        Under ``detlab run`` the supervisor records the reason and restarts the training from
+        its newest checkpoint (or stops it early, with ``--on-nan stop``).
+        """
+        if reason not in RESTART_REASONS:
+            raise InvalidInputError(
+                f"run.fail(reason={reason!r}): use one of {', '.join(RESTART_REASONS)}"
+            )
+        self._check_open()
+        self._writer.flush()
+        supervision.emit("fail", reason=reason, detail=detail, step=self._next_step)
+        self.finish("failed", error=f"{reason}: {detail}" if detail else reason)
 
     def early_stop(self, step: int, *, reason: str = "") -> None:
         """Training stopped early at ``step``: record it and finish as ``early_stopped``."""
@@ -324,8 +364,19 @@ def start_run(
     flush_interval: float,
 ) -> Run:
     """Create the run (or reopen it with ``resume``) and hand back a live :class:`Run`."""
-    name = name or _generated_name()
     flat = flatten_params(params_to_dict(params))
+    supervised_id = supervision.claim_run_id()
+    if supervised_id is not None:
+        return _attach_run(
+            store,
+            supervised_id,
+            params=flat,
+            links={"parent": parent, **{k: v for k, v in texts.items() if v}},
+            baselines=baselines,
+            tags=tags,
+            flush_interval=flush_interval,
+        )
+    name = name or _generated_name()
     with store.writing() as conn:
         existing = writes.resume_state(conn, project, name) if resume else None
         if existing is None:
@@ -351,6 +402,43 @@ def start_run(
             writes.update_run(conn, run_id, status="running", ended=None, error="", segment=segment)
             writes.set_params(conn, run_id, flat)
             writes.set_tags(conn, run_id, tags)
+    return Run(
+        store,
+        project,
+        name,
+        run_id,
+        segment=segment,
+        next_step=next_step,
+        flush_interval=flush_interval,
+    )
+
+
+def _attach_run(
+    store: SQLStore,
+    run_id: int,
+    *,
+    params: Mapping[str, Any],
+    links: Mapping[str, Any],
+    baselines: Mapping[str, str] | None,
+    tags: Sequence[str],
+    flush_interval: float,
+) -> Run:
+    """Attach to the run ``detlab run`` created: its name, project and segment win.
+
+    The supervisor opens a segment at each restart, so attaching opens none; the script's
+    parameters, links and package versions are recorded, the supervisor's command line kept.
+    """
+    env = capture_environment()
+    fields = {k: v for k, v in links.items() if v is not None}
+    with store.writing() as conn:
+        project, name, segment, next_step = writes.attach_state(conn, run_id)
+        writes.update_run(
+            conn, run_id, status="running", ended=None, error="", packages=env.packages, **fields
+        )
+        writes.set_params(conn, run_id, params)
+        writes.set_tags(conn, run_id, tags)
+        if baselines:
+            writes.set_baselines(conn, run_id, baselines)
     return Run(
         store,
         project,

@@ -37,13 +37,18 @@ __all__ = [
     "add_evaluation",
     "add_restart",
     "add_submission",
+    "attach_state",
     "create_run",
     "delete_run",
     "ensure_project",
+    "find_run_by_artifact",
     "find_run_id",
     "insert_metrics",
     "link_dataset",
     "resume_state",
+    "run_status",
+    "segment_last_step",
+    "set_baselines",
     "set_params",
     "set_tags",
     "update_run",
@@ -114,6 +119,33 @@ def resume_state(conn: Connection, project: str, name: str) -> tuple[int, int, i
     return run_id, segment, 0 if last is None else int(last) + 1
 
 
+def attach_state(conn: Connection, run_id: int) -> tuple[str, str, int, int]:
+    """``(project, run name, current segment, next step)`` of the run with id ``run_id``."""
+    found = conn.execute(
+        select(ProjectRow.name, RunRow.name, RunRow.segment)
+        .join(ProjectRow, ProjectRow.id == RunRow.project_id)
+        .where(RunRow.id == run_id)
+    ).first()
+    if found is None:
+        raise NotFoundError(f"no run with id {run_id} in the store (DETLAB_RUN_ID)")
+    last = conn.execute(select(func.max(MetricRow.step)).where(MetricRow.run_id == run_id)).scalar()
+    return str(found[0]), str(found[1]), int(found[2]), 0 if last is None else int(last) + 1
+
+
+def segment_last_step(conn: Connection, run_id: int) -> int | None:
+    """The last step a run logged in its current segment (None: nothing yet)."""
+    found = conn.execute(
+        select(func.max(MetricRow.step))
+        .join(RunRow, RunRow.id == MetricRow.run_id)
+        .where(MetricRow.run_id == run_id, MetricRow.segment == RunRow.segment)
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def run_status(conn: Connection, run_id: int) -> str:
+    return str(conn.execute(select(RunRow.status).where(RunRow.id == run_id)).scalar_one())
+
+
 def create_run(
     conn: Connection,
     project: str,
@@ -140,12 +172,25 @@ def create_run(
     run_id = _add(conn, RunRow, project_id=project_id, name=name, **{**_defaults(), **values})
     set_params(conn, run_id, params, new=True)
     set_tags(conn, run_id, tags, new=True)
-    if baselines:
-        conn.execute(
-            insert(_t(RunBaselineRow)),
-            [{"run_id": run_id, "label": k, "baseline": v} for k, v in baselines.items()],
-        )
+    set_baselines(conn, run_id, baselines, new=True)
     return run_id
+
+
+def set_baselines(
+    conn: Connection, run_id: int, baselines: Mapping[str, str], *, new: bool = False
+) -> None:
+    """Add or replace labelled baselines (``{"baseline": "r18-sgd"}``) of a run."""
+    if not baselines:
+        return
+    table = _t(RunBaselineRow)
+    if not new:
+        conn.execute(
+            delete(table).where(table.c.run_id == run_id, table.c.label.in_(list(baselines)))
+        )
+    conn.execute(
+        insert(table),
+        [{"run_id": run_id, "label": k, "baseline": v} for k, v in baselines.items()],
+    )
 
 
 def _defaults() -> dict[str, Any]:
@@ -355,3 +400,16 @@ def delete_run(conn: Connection, project: str, name: str) -> None:
     ):  # fmt: skip
         conn.execute(delete(table).where(table.run_id == run_id))
     conn.execute(delete(RunRow).where(RunRow.id == run_id))
+
+
+def find_run_by_artifact(conn: Connection, project: str, uri: str, kind: str) -> str | None:
+    """The name of the run of ``project`` holding an artifact ``uri`` of ``kind``, if any
+    (how an import finds the run it wrote from the same folder before)."""
+    found = conn.execute(
+        select(RunRow.name)
+        .join(ProjectRow, ProjectRow.id == RunRow.project_id)
+        .join(ArtifactRow, ArtifactRow.run_id == RunRow.id)
+        .where(ProjectRow.name == project, ArtifactRow.uri == uri, ArtifactRow.kind == kind)
+        .order_by(RunRow.id)
+    ).first()
+    return None if found is None else str(found[0])
