@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from detlab.errors import ConfigError, InvalidInputError
-from detlab.importers import detectron2, mmdet2, mmengine, pasted
+from detlab.importers import (
+    detectron2,
+    mmdet2,
+    mmengine,
+    pasted,
+    tensorboard,
+    ultralytics,
+    yolov5,
+)
 from detlab.importers.model import ImportedRun
 from detlab.importers.source import Source
 
@@ -27,13 +35,18 @@ SOURCES: tuple[Source, ...] = (
     mmengine.SOURCE,
     mmdet2.SOURCE,
     detectron2.SOURCE,
+    ultralytics.SOURCE,
+    yolov5.SOURCE,
+    tensorboard.SOURCE,
     pasted.SOURCE,
 )
 
 #: how deep below the given folder run folders are looked for
 MAX_DEPTH = 4
 #: folders never searched (checkpoints, caches, environments)
-_SKIP_DIRS = frozenset({".git", "__pycache__", ".venv", "node_modules", "wandb", ".ipynb_checkpoints"})
+_SKIP_DIRS = frozenset(
+    {".git", "__pycache__", ".venv", "node_modules", "wandb", ".ipynb_checkpoints"}
+)
 
 
 def find_source(name: str) -> Source:

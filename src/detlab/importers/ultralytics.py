@@ -24,6 +24,7 @@ from typing import Any
 from detlab.errors import InvalidInputError, Problem
 from detlab.importers.lines import read_text
 from detlab.importers.model import ImportedRun
+from detlab.importers.source import Source
 from detlab.importers.yolo_run import (
     ResultsTable,
     add_table_points,
@@ -36,9 +37,9 @@ from detlab.importers.yolo_run import (
     unlocated_resume,
 )
 
-__all__ = ["DESCRIPTION", "SOURCE", "detect", "parse"]
+__all__ = ["DESCRIPTION", "NAME", "SOURCE", "detect", "parse"]
 
-SOURCE = "ultralytics"
+NAME = "ultralytics"
 DESCRIPTION = "Ultralytics YOLOv8/YOLO11 run folder: results.csv (both layouts), args.yaml"
 
 #: box metrics that are also written under detlab's canonical names
@@ -74,7 +75,7 @@ def parse(path: Path, **opts: Any) -> list[ImportedRun]:
     if csv is None:
         raise InvalidInputError(f"{path}: no results.csv here; not an Ultralytics run folder")
     folder = csv.parent
-    run = ImportedRun(source=SOURCE, path=folder, name=folder.name, files=[csv])
+    run = ImportedRun(source=NAME, path=folder, name=folder.name, files=[csv])
     table = read_results_csv(csv, run.problems)
     args = read_args(run, folder / "args.yaml")
     add_points(run, table)
@@ -117,3 +118,6 @@ def add_points(run: ImportedRun, table: ResultsTable) -> None:
     times = table.column("time") if has_time else []
     epochs = [epoch + offset for epoch in raw]
     add_table_points(run, table, epochs, metric_key, CANONICAL, times)
+
+
+SOURCE = Source(name=NAME, description=DESCRIPTION, detect=detect, parse=parse)

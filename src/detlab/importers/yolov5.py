@@ -35,6 +35,7 @@ from typing import Any
 from detlab.errors import InvalidInputError, Problem
 from detlab.importers.lines import bad_line, nothing_readable, read_text
 from detlab.importers.model import ImportedRun
+from detlab.importers.source import Source
 from detlab.importers.yolo_run import (
     ResultsTable,
     add_table_points,
@@ -47,9 +48,9 @@ from detlab.importers.yolo_run import (
     unlocated_resume,
 )
 
-__all__ = ["DESCRIPTION", "SOURCE", "TXT_COLUMNS", "detect", "parse"]
+__all__ = ["DESCRIPTION", "NAME", "SOURCE", "TXT_COLUMNS", "detect", "parse"]
 
-SOURCE = "yolov5"
+NAME = "yolov5"
 DESCRIPTION = "YOLOv5 run folder: results.csv or the headerless results.txt, opt.yaml, hyp.yaml"
 
 #: the fields of a ``results.txt`` line, by position
@@ -128,7 +129,7 @@ def parse(path: Path, **opts: Any) -> list[ImportedRun]:
     if file is None:
         raise InvalidInputError(f"{path}: no YOLOv5 results.csv or results.txt here")
     folder = file.parent
-    run = ImportedRun(source=SOURCE, path=folder, name=folder.name, files=[file])
+    run = ImportedRun(source=NAME, path=folder, name=folder.name, files=[file])
     if file.suffix == ".csv":
         table = read_results_csv(file, run.problems)
     else:
@@ -223,3 +224,6 @@ def rebuild_command(opt: dict[str, Any]) -> str:
     if is_resumed(opt):
         parts.append("--resume")
     return " ".join(parts)
+
+
+SOURCE = Source(name=NAME, description=DESCRIPTION, detect=detect, parse=parse)
