@@ -18,6 +18,7 @@ from detlab.cli import (
     db,
     demo,
     evaluate,
+    importing,
     report,
     runs,
     split,
@@ -46,6 +47,7 @@ anchors.register(app)
 demo.register(app)
 runs.register(app)
 report.register(app)
+importing.register(app)
 db.register(app)
 supervise.register(app)
 

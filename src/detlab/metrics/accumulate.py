@@ -28,7 +28,9 @@ false positives are counted once for all detections (the largest ``maxDets``); a
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +48,7 @@ __all__ = [
     "Accumulated",
     "DetectionFlags",
     "accumulate",
+    "compiled_available",
     "recall_counts",
 ]
 
@@ -97,24 +100,40 @@ def recall_counts(npig: IntArray, recall_thresholds: FloatArray) -> IntArray:
 
 
 def accumulate(
-    flags: DetectionFlags, recall_thresholds: FloatArray, max_dets: tuple[int, ...]
+    flags: DetectionFlags,
+    recall_thresholds: FloatArray,
+    max_dets: tuple[int, ...],
+    *,
+    compiled: bool | None = None,
 ) -> Accumulated:
-    """Fill the ``[T, R, K, A, M]`` arrays; see the module docstring."""
+    """Fill the ``[T, R, K, A, M]`` arrays; see the module docstring.
+
+    ``compiled`` picks the C loop (``_accumulate.c``; the default when it is built) or the
+    NumPy formulation (``False``; the default without it). Both give identical arrays.
+    """
     n_thr = flags.matches.plain.shape[0]
     n_cat, n_area = flags.npig.shape
     # Filled as (A, M, T, K, R), each column written contiguously, then transposed once.
     shape = (n_area, len(max_dets), n_thr, n_cat, recall_thresholds.size)
     precision, scores, recall = np.zeros(shape), np.zeros(shape), np.zeros(shape[:-1])
+    if compiled and _EXTENSION is None:
+        raise RuntimeError("the compiled accumulation (detlab.metrics._accumulate) is not built")
     if n_cat:
         ordered = _Ordered.build(flags, n_cat)
         counts = recall_counts(flags.npig, recall_thresholds)
         chunks = [_Codes(flags, ordered, c) for c in range(-(-n_area // _AREA_BITS))]
-        kept = [_Kept.build(ordered, max_det) for max_det in max_dets]
-        for a in range(n_area):
-            full = _FullArea.build(ordered, flags, a, chunks[a // _AREA_BITS])
-            for m, keep in enumerate(kept):
-                cell = _fill(full.true_positives(keep), flags.npig[:, a], counts[:, a])
-                precision[a, m], scores[a, m], recall[a, m] = cell
+        if _EXTENSION is not None and compiled is not False and len(max_dets) <= _KEEP_BITS:
+            kernel = _Kernel(_EXTENSION, ordered, max_dets, n_thr)
+            for a in range(n_area):
+                status = _full_statuses(ordered, flags, a, chunks[a // _AREA_BITS])
+                kernel.fill(status, flags.npig[:, a], counts[:, a], (precision, scores, recall), a)
+        else:
+            kept = [_Kept.build(ordered, max_det) for max_det in max_dets]
+            for a in range(n_area):
+                full = _FullArea.build(ordered, flags, a, chunks[a // _AREA_BITS])
+                for m, keep in enumerate(kept):
+                    cell = _fill(full.true_positives(keep), flags.npig[:, a], counts[:, a])
+                    precision[a, m], scores[a, m], recall[a, m] = cell
     empty = flags.npig.T == 0  # (A, K): pycocotools leaves these cells at -1
     precision.transpose(0, 3, 1, 2, 4)[empty] = -1
     scores.transpose(0, 3, 1, 2, 4)[empty] = -1
@@ -124,6 +143,70 @@ def accumulate(
         recall=np.ascontiguousarray(recall.transpose(2, 3, 0, 1)),
         scores=np.ascontiguousarray(scores.transpose(2, 4, 3, 0, 1)),
     )
+
+
+def _load_extension() -> ModuleType | None:
+    try:
+        return importlib.import_module("detlab.metrics._accumulate")
+    except ImportError:  # not compiled (an install without a C compiler): the NumPy path
+        return None
+
+
+_EXTENSION = _load_extension()
+_KEEP_BITS = 8  # the C loop's keep mask has a bit per maxDets value
+
+
+def compiled_available() -> bool:
+    """Whether the C accumulation loop (``_accumulate.c``) is built."""
+    return _EXTENSION is not None
+
+
+class _Kernel:
+    """The arguments of the C loop that do not depend on the area range."""
+
+    def __init__(
+        self, extension: ModuleType, ordered: _Ordered, max_dets: tuple[int, ...], n_thr: int
+    ) -> None:
+        self.extension, self.n_thr, self.n_max = extension, n_thr, len(max_dets)
+        # Bit m: kept by the m-th maxDets.
+        self.keep = np.zeros(ordered.rank.size, dtype=np.uint8)
+        for m, max_det in enumerate(max_dets):
+            self.keep |= (ordered.rank < max_det).view(np.uint8) << np.uint8(m)
+        self.segments = np.ascontiguousarray(ordered.segments, dtype=np.int64)
+        self.scores = np.ascontiguousarray(ordered.scores, dtype=np.float64)
+
+    def fill(
+        self,
+        status: StatusArray,
+        npig: IntArray,
+        counts: IntArray,
+        out: tuple[FloatArray, FloatArray, FloatArray],
+        a: int,
+    ) -> None:
+        """Write area range ``a``'s ``(M, T, K, R)`` precision and scores, ``(M, T, K)`` recall."""
+        self.extension.fill_area(
+            status,
+            self.n_thr,
+            self.keep,
+            self.n_max,
+            self.segments,
+            self.scores,
+            np.ascontiguousarray(npig, dtype=np.int64),
+            np.ascontiguousarray(counts, dtype=np.int64),
+            out[0][a],
+            out[1][a],
+            out[2][a],
+        )
+
+
+def _full_statuses(ordered: _Ordered, flags: DetectionFlags, a: int, codes: _Codes) -> StatusArray:
+    """``(T, D)`` status of every detection in accumulation order, every detection kept."""
+    outside = flags.outside[a][ordered.order]
+    n_thr = flags.matches.plain.shape[0]
+    status: StatusArray = np.empty((n_thr, outside.size), dtype=np.int8)
+    status[:] = (~outside).view(np.int8)  # without candidate pairs: false positive inside
+    status[:, ordered.cand_position] = _statuses(ordered, flags, a, outside, codes)
+    return status
 
 
 @dataclass(frozen=True, eq=False)

@@ -65,10 +65,14 @@ def class_metrics(
     """
     rows = summary_rows(params)
     chosen = (*rows[:6], SummaryRow(False, None, "all", rows[8].max_dets))
-    cells = [summary_cells(precision, recall, params, row) for row in chosen]
+    # Category first and contiguous: cells[k] holds c[..., k, :] in the same (C) order.
+    cells = [
+        np.ascontiguousarray(np.moveaxis(summary_cells(precision, recall, params, row), -2, 0))
+        for row in chosen
+    ]
     out = []
     for k, (category_id, name) in enumerate(categories):
-        values = [mean_of_defined(c[..., k, :]) for c in cells]
+        values = [mean_of_defined(c[k]) for c in cells]
         out.append(
             ClassMetrics(
                 category_id=category_id,

@@ -122,7 +122,8 @@ def summary_cells(
 def mean_of_defined(cells: FloatArray) -> float:
     """``np.mean`` of the cells above -1 (C order, as pycocotools), or -1 when there is none."""
     picked = cells[cells > -1]
-    return -1.0 if picked.size == 0 else float(np.mean(picked))
+    # np.mean's own steps (a pairwise add.reduce, then one division), without its overhead.
+    return -1.0 if picked.size == 0 else float(np.add.reduce(picked) / picked.size)
 
 
 def summary_value(
