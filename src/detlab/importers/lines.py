@@ -38,7 +38,7 @@ def read_json_lines(path: Path, problems: list[Problem]) -> list[tuple[int, dict
             continue
         try:
             record = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             problems.append(bad_line(path, number, f"not valid JSON ({exc.msg}); line skipped"))
             continue
         if not isinstance(record, dict):

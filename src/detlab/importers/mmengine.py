@@ -50,7 +50,7 @@ def parse(path: Path, **_: Any) -> list[ImportedRun]:
     tables = [_read(launch, run.problems) for launch in launches]
     run.step_unit = "epoch" if any("epoch" in r for rows in tables for _, r in rows) else "iter"
     epochs = EpochMeans()
-    for index, (launch, rows) in enumerate(zip(launches, tables)):
+    for index, (launch, rows) in enumerate(zip(launches, tables, strict=True)):
         text = _text_log(launch, run.step_unit == "iter")
         if index and rows:
             epochs.flush(run)

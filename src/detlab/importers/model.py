@@ -12,6 +12,7 @@ new points) is one shared step, so every source gets the same guarantees.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -117,7 +118,7 @@ class ImportedRun:
 
     def best(self, key: str, mode: str = "max") -> tuple[float, int] | None:
         """The best ``(value, step)`` of ``key`` (NaN ignored), or ``None`` without points."""
-        points = [(v, s) for s, v in self.metrics.get(key, ()) if v == v]
+        points = [(v, s) for s, v in self.metrics.get(key, ()) if not math.isnan(v)]
         if not points:
             return None
         pick = max if mode == "max" else min

@@ -135,7 +135,9 @@ def apply_config(run: ImportedRun, path: Path | None, text: str = "") -> None:
     values = {k: v for k, v in config.values.items() if k != "_base_"}
     run.params.update(flatten_params(values))
     if config.bases:
-        run.notes = _join(run.notes, "config inherits (_base_, not followed): " + ", ".join(config.bases))
+        run.notes = _join(
+            run.notes, "config inherits (_base_, not followed): " + ", ".join(config.bases)
+        )
 
 
 def _join(notes: str, line: str) -> str:

@@ -80,8 +80,11 @@ def _follows_summary(item: VOCTable | ClassTable, found: list[Any]) -> bool:
     return bool(before) and isinstance(max(before, key=lambda f: f.line), CocoSummary)
 
 
-def _add(run: ImportedRun, item: CocoSummary | VOCTable | ClassTable, step: int, where: str) -> None:
+def _add(
+    run: ImportedRun, item: CocoSummary | VOCTable | ClassTable, step: int, where: str
+) -> None:
     source = f"{where} line {item.line + 1}"
+    data: dict[str, Any]
     if isinstance(item, CocoSummary):
         for key, value in item.values.items():
             if key not in COCO_CANONICAL:  # AP... are the canonical names themselves
@@ -94,8 +97,13 @@ def _add(run: ImportedRun, item: CocoSummary | VOCTable | ClassTable, step: int,
             run.add_metric("val/VOCmAP", step, item.mean_ap)
         for row in item.classes:
             run.add_metric(f"val/AP/{row['name']}", step, float(row["ap"]))
-        data = {"format": "mmdet_voc_table", "iou_thr": item.iou_thr, "classes": item.classes,
-                "mAP": item.mean_ap, "source": source}  # fmt: skip
+        data = {
+            "format": "mmdet_voc_table",
+            "iou_thr": item.iou_thr,
+            "classes": item.classes,
+            "mAP": item.mean_ap,
+            "source": source,
+        }
         run.evaluations.append(ImportedEvaluation(step, "per_class_table", data))
     else:
         data = {"format": "mmdet_coco_classwise", "classes": item.values, "source": source}

@@ -7,7 +7,8 @@ call, an attribute, a comprehension) is kept as its source text, so nothing the 
 lost and nothing in it runs. ``_base_`` files are not followed; they are listed in
 :attr:`PythonConfig.bases`.
 
->>> cfg = read_python_config("_base_ = ['../a.py']\\nlr = 0.02\\noptimizer = dict(type='SGD', lr=lr)")
+>>> text = "_base_ = ['../a.py']\\nlr = 0.02\\noptimizer = dict(type='SGD', lr=lr)"
+>>> cfg = read_python_config(text)
 >>> cfg.values["optimizer"], cfg.bases
 ({'type': 'SGD', 'lr': 0.02}, ['../a.py'])
 """
@@ -43,7 +44,7 @@ class PythonConfig:
     problems: list[Problem] = field(default_factory=list)
 
 
-class _Unsupported(Exception):
+class _UnsupportedError(Exception):
     """An expression that is not literal structure: kept as source text by the caller."""
 
 
@@ -56,7 +57,7 @@ class _Reader:
         """The node's value, or its source text when it is not literal structure."""
         try:
             return self.literal(node)
-        except _Unsupported:
+        except _UnsupportedError:
             return ast.get_source_segment(self.text, node) or ast.unparse(node)
 
     def literal(self, node: ast.expr) -> Any:
@@ -77,15 +78,15 @@ class _Reader:
                 return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             return self.binary(node)
-        raise _Unsupported
+        raise _UnsupportedError
 
     def mapping(self, node: ast.Dict) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for key, val in zip(node.keys, node.values):
+        for key, val in zip(node.keys, node.values, strict=True):
             if key is None:  # {**other}
                 spread = self.literal(val)
                 if not isinstance(spread, dict):
-                    raise _Unsupported
+                    raise _UnsupportedError
                 out.update(spread)
             else:
                 out[self.literal(key)] = self.value(val)
@@ -93,13 +94,13 @@ class _Reader:
 
     def call(self, node: ast.Call) -> dict[str, Any]:
         if not (isinstance(node.func, ast.Name) and node.func.id == "dict") or node.args:
-            raise _Unsupported
+            raise _UnsupportedError
         out: dict[str, Any] = {}
         for keyword in node.keywords:
             if keyword.arg is None:  # dict(**other)
                 spread = self.literal(keyword.value)
                 if not isinstance(spread, dict):
-                    raise _Unsupported
+                    raise _UnsupportedError
                 out.update(spread)
             else:
                 out[keyword.arg] = self.value(keyword.value)
@@ -107,14 +108,16 @@ class _Reader:
 
     def binary(self, node: ast.BinOp) -> Any:
         left, right = self.literal(node.left), self.literal(node.right)
-        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))
+        numbers = all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right)
+        )
         lists = isinstance(left, list) and isinstance(right, list)
         if not (numbers or (lists and isinstance(node.op, ast.Add))):
-            raise _Unsupported
+            raise _UnsupportedError
         try:
             return _BINARY[type(node.op)](left, right)
         except (ArithmeticError, ValueError) as exc:
-            raise _Unsupported from exc
+            raise _UnsupportedError from exc
 
 
 def read_python_config(text: str, filename: str = "<config>") -> PythonConfig:

@@ -190,7 +190,7 @@ def _add_pairs(table: ClassTable, header: list[str], cells: list[str]) -> None:
 
 
 def _add_row(table: ClassTable, header: list[str], cells: list[str]) -> None:
-    values = {h: _number(c) for h, c in zip(header[1:], cells[1:])}
+    values = {h: _number(c) for h, c in zip(header[1:], cells[1:], strict=False)}
     kept = {h: v for h, v in values.items() if v is not None}
     if cells and cells[0] and kept:
         table.values[cells[0]] = kept
