@@ -33,7 +33,7 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-import detlab
+from detlab.sdk import init
 from detlab.sdk.integrations._common import plain_params, require
 from detlab.sdk.integrations.names import MMDET_CANONICAL, with_canonical
 from detlab.sdk.run import Run
@@ -79,7 +79,7 @@ class DetlabVisBackend(BaseVisBackend):  # type: ignore[misc]  # mmengine ships 
     def _ensure_run(self) -> Run:
         if self._run is None:
             name = self.run_name or _experiment_name(self._save_dir)
-            self._run = detlab.init(project=self.project, name=name, **self.init_kwargs)
+            self._run = init(project=self.project, name=name, **self.init_kwargs)
             self._env_initialized = True
         return self._run
 

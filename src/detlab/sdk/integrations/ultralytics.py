@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import detlab
+from detlab.sdk import init
 from detlab.sdk.integrations._common import (
     PerClassTable,
     finish_from_exception,
@@ -73,7 +73,7 @@ class UltralyticsRecorder:
         params = dict(self.init_kwargs.pop("params", None) or {})
         params.update(plain_params(vars(trainer.args)))
         name = self.name or trainer.save_dir.name
-        self.run = detlab.init(project=self.project, name=name, params=params, **self.init_kwargs)
+        self.run = init(project=self.project, name=name, params=params, **self.init_kwargs)
 
     def on_train_epoch_start(self, trainer: Any) -> None:
         self._in_epoch = True
