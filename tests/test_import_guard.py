@@ -17,7 +17,12 @@ HEAVY = [
     "fastapi",
     "typer",
     "PIL",
+    "ultralytics",
+    "mmengine",
+    "lightning",
+    "pytorch_lightning",
 ]
+FRAMEWORKS = {"torch", "ultralytics", "mmengine", "lightning", "pytorch_lightning"}
 
 
 def _loaded_after(statement: str) -> set[str]:
@@ -45,3 +50,11 @@ def test_import_detlab_loads_no_heavy_package() -> None:
 def test_numeric_core_loads_no_heavy_package(statement: str) -> None:
     loaded = _loaded_after(statement)
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_integrations_package_loads_no_framework() -> None:
+    # the package imports no framework; ultralytics.attach imports it when called
+    loaded = _loaded_after(
+        "import detlab.sdk.integrations.names, detlab.sdk.integrations.ultralytics"
+    )
+    assert not loaded & FRAMEWORKS, loaded & FRAMEWORKS
