@@ -5,8 +5,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO_OUT ?= detlab-demo
+# The live integrations are tested against the real frameworks in a venv of their own, so that
+# the dev venv stays light (docs/integrations.md): torch + torchvision take about 5.5 GB.
+FW_VENV ?= .venv-frameworks
+FW_BIN  := $(FW_VENV)/bin
+FW_EXTRAS := ultralytics,mmengine,lightning
 
-.PHONY: demo test check bench clean
+.PHONY: demo test test-frameworks check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +26,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e . --group dev
 	touch $@ $(VENV)/.installed-run
 
+$(FW_BIN)/python:
+	$(PYTHON) -m venv $(FW_VENV)
+	$(FW_BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+
+$(FW_VENV)/.installed: pyproject.toml | $(FW_BIN)/python
+	$(FW_BIN)/python -m pip install --quiet -e ".[$(FW_EXTRAS)]" --group frameworks
+	touch $@
+
 demo: $(VENV)/.installed-run
 	$(BIN)/detlab demo --out $(DEMO_OUT)
 
@@ -32,7 +45,14 @@ check: $(VENV)/.installed-dev
 
 # pytest exits 5 when it collected nothing: that is a failure here, never a silent pass.
 test: check
-	$(BIN)/python -m pytest; status=$$?; \
+	$(BIN)/python -m pytest --ignore=tests/integrations; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
+	exit $$status
+	$(MAKE) test-frameworks
+
+# the integrations against real Ultralytics, mmengine and Lightning (tests/integrations)
+test-frameworks: $(FW_VENV)/.installed
+	$(FW_BIN)/python -m pytest tests/integrations; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
 	exit $$status
 
@@ -40,4 +60,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/read_coco.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .detlab .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FW_VENV) $(DEMO_OUT) .detlab .pytest_cache .mypy_cache .ruff_cache
