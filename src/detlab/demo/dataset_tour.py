@@ -65,7 +65,7 @@ def run_dataset_tour(out: str | Path, *, quick: bool = False, seed: int = 0) -> 
     root = Path(out)
     data = root / "data"
     ds = make_sequential_dataset(
-        num_sequences=3 if quick else 6, frames_per_sequence=12 if quick else 40, seed=seed
+        num_sequences=4 if quick else 6, frames_per_sequence=20 if quick else 40, seed=seed
     )
     render_images(ds, data / "images", seed=seed)
     annotations = data / "annotations.json"

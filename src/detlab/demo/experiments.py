@@ -1,155 +1,272 @@
-"""The experiment part of the demo: three training runs recorded in the store, as the seed logs
-describe them.
+"""The experiment part of the demo: a series of real training runs, modelled on seed 002.
 
-No network is trained here: a detector's improvement over epochs is simulated by detections
-whose recall and localisation get better each epoch, and every epoch is evaluated for real with
-:func:`~detlab.metrics.evaluate_coco` and logged with :meth:`~detlab.sdk.Run.log_evaluation`.
-One run loses its loss to NaN and is restarted from the previous checkpoint with a new seed; one
-is cut off by a Colab disconnect, resumed, and stops early. The store then answers what a log
-written by hand would hold: best values and their epochs, deltas against the baseline in
-percentage points, the restart table, the parameters that changed.
+Each run is the training script :mod:`detlab.demo.train` launched as its own process on the
+generated dataset, recording itself through the SDK and evaluated every epoch with the COCO and
+VOC evaluators: a baseline; a lower learning rate; a lower objectness weight (``lambda_obj``);
+no augmentation; a longer schedule derived from the best of those (its parent); a learning rate
+high enough to diverge to NaN, supervised (:func:`detlab.supervise.supervise`) and restored from
+its last checkpoint with a new seed; and a high ``lambda_obj`` that diverges too and is stopped
+early. Conclusions are then written from the measured deltas (``+2.31 [baseline]``).
+
+Every call records a new series: in the project ``detlab-demo``, or ``detlab-demo-2``,
+``-3``, ... when earlier series are already in the store.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
-from dataclasses import dataclass
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from detlab.core.dataset import Dataset
-from detlab.core.predictions import Predictions
 from detlab.core.runs import Delta, Restart, RunRecord
-from detlab.data.splits import split_dataset
-from detlab.data.stats import dataset_stats
-from detlab.errors import NotFoundError
-from detlab.metrics import evaluate_coco
-from detlab.sdk import init
+from detlab.demo.features import prepare_data
+from detlab.demo.train import METRIC, grid_spec, merged_config
+from detlab.store.sql import writes
 from detlab.store.sql.store import SQLStore
 
-__all__ = ["PROJECT", "ExperimentTour", "run_experiment_tour", "simulated_detections"]
+__all__ = ["METRIC", "PROJECT", "SERIES", "ExperimentTour", "Planned", "run_experiment_tour"]
 
 PROJECT = "detlab-demo"
-METRIC = "val/AP50"
+BASELINE = "griddet-seed-sgd"
 
-#: name -> (params, how well it learns, parent, what happens to it)
-RUNS: dict[str, tuple[dict[str, Any], float, str | None, str]] = {
-    "yolov3-r18-sgd": (
-        {"model": {"backbone": "resnet18"}, "optimizer": {"name": "sgd", "lr": 0.01},
-         "epochs": 12, "img_size": 416, "augment": {"mosaic": False}},
-        0.80, None, "clean",
-    ),
-    "yolov3-r18-mosaic": (
-        {"model": {"backbone": "resnet18"}, "optimizer": {"name": "sgd", "lr": 0.01},
-         "epochs": 12, "img_size": 416, "augment": {"mosaic": True}},
-        0.90, "yolov3-r18-sgd", "nan",
-    ),
-    "yolov3-r18-mosaic-adam": (
-        {"model": {"backbone": "resnet18"}, "optimizer": {"name": "adam", "lr": 0.001},
-         "epochs": 12, "img_size": 416, "augment": {"mosaic": True}},
-        0.95, "yolov3-r18-mosaic", "disconnect",
-    ),
-}  # fmt: skip
+
+@dataclass(frozen=True)
+class Planned:
+    """One run of the series: what it changes against the baseline, and how it is launched."""
+
+    name: str
+    purpose: str
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    supervised: str | None = None  # None, or on_nan: "restart" / "stop"
+
+
+SERIES = (
+    Planned(BASELINE, "baseline of the series: SGD, warm-up + cosine, flip and colour jitter"),
+    Planned("griddet-low-lr-sgd", "lower the peak learning rate from 1e-3 to 3e-4",
+            {"optimizer": {"lr": 3e-4}}),
+    Planned("griddet-low-obj-sgd", "lower lambda_obj from 5 to 1 (the class and coord weight)",
+            {"loss": {"lambda_obj": 1.0}}),
+    Planned("griddet-no-aug-sgd", "turn augmentation off (no flip, no colour jitter)",
+            {"augment": {"flip": 0.0, "jitter": 0.0}}),
+    Planned("griddet-high-lr-sgd", "a 4x higher learning rate: does it converge faster?",
+            {"optimizer": {"lr": 4e-3}, "schedule": {"warmup_epochs": 4.0},
+             "resume": {"lr_scale": 0.25, "warmup_epochs": 1.0}}, supervised="restart"),
+    Planned("griddet-high-obj-sgd", "raise lambda_obj from 5 to 15 with a 2.5x learning rate",
+            {"loss": {"lambda_obj": 15.0}, "optimizer": {"lr": 2.5e-3},
+             "schedule": {"warmup_epochs": 5.0}}, supervised="stop"),
+)  # fmt: skip
+#: Epochs of every run but the longer one, in both modes: ``--quick`` trains on fewer images.
+#: The divergent runs' settings were chosen at this length (they diverge at epochs 3 to 4).
+EPOCHS = 12
+#: The runs compared before the longer schedule picks the best of them.
+FIRST_ROUND = 4
 
 
 @dataclass(frozen=True)
 class ExperimentTour:
+    project: str
     records: list[RunRecord]
     deltas: dict[str, dict[str, Delta]]
     restarts: dict[str, list[Restart]]
     summary: tuple[str, ...]
+    supervised: dict[str, str]  # run -> the supervisor's final status
 
 
-def simulated_detections(ds: Dataset, quality: float, seed: int) -> Predictions:
-    """Detections of a detector at ``quality`` in [0, 1]: recall, box noise and false alarms."""
-    rng = np.random.default_rng(seed)
-    ann = ds.annotations
-    found = rng.random(len(ann)) < 0.35 + 0.6 * quality
-    boxes = ann.boxes[found].copy()
-    sigma = (0.25 - 0.2 * quality) * boxes[:, 2:]
-    boxes[:, :2] += rng.normal(0, 1, boxes[:, :2].shape) * sigma
-    boxes[:, 2:] *= np.exp(rng.normal(0, 0.3 - 0.25 * quality, boxes[:, 2:].shape))
-    scores = np.clip(0.4 + 0.5 * quality + rng.normal(0, 0.15, boxes.shape[0]), 0.01, 1.0)
-    n_false = int(ds.num_images * (2.0 - 1.5 * quality))
-    false_boxes = np.column_stack(
-        [
-            rng.uniform(0, 400, n_false),
-            rng.uniform(0, 300, n_false),
-            rng.uniform(8, 80, (n_false, 2)),
-        ]
-    )
-    category_ids = np.array([c.id for c in ds.categories])
-    return Predictions.build(
-        np.concatenate([ds.images.ids[ann.image_index[found]], rng.choice(ds.images.ids, n_false)]),
-        np.concatenate([ann.category_ids[found], rng.choice(category_ids, n_false)]),
-        np.concatenate([boxes, false_boxes]),
-        np.concatenate([scores, rng.uniform(0.01, 0.6, n_false)]),
-    )
-
-
-def _quality(epoch: int, rate: float) -> float:
-    return rate * (1.0 - math.exp(-(epoch + 1) / 4.0))
-
-
-def run_experiment_tour(store: SQLStore, ds: Dataset, *, seed: int = 0) -> ExperimentTour:
-    """Record the three demo runs in ``store`` (replacing the demo project's earlier runs)."""
-    for name in RUNS:
-        with contextlib.suppress(NotFoundError):
-            store.delete_run(PROJECT, name)
-    last = None
-    for name, (params, rate, parent, event) in RUNS.items():
-        last = _train(store, ds, name, params, rate, parent, event, seed)
-    deltas = {name: store.deltas(PROJECT, name, METRIC) for name in RUNS}
-    restarts = {name: store.restarts(PROJECT, name) for name in RUNS}
-    records = store.runs(PROJECT, metric=METRIC)
-    return ExperimentTour(records, deltas, restarts, last or ())
-
-
-def _train(
+def run_experiment_tour(
     store: SQLStore,
-    ds: Dataset,
-    name: str,
-    params: dict[str, Any],
-    rate: float,
-    parent: str | None,
-    event: str,
+    url: str,
+    annotations: Path,
+    images: Path,
+    out: Path,
+    *,
+    seed: int = 0,
+) -> ExperimentTour:
+    """Train and record the series under ``out/runs``; returns what the store then says."""
+    project = fresh_project(store)
+    base = _base_config(annotations, images, out, seed=seed)
+    prepare_data(annotations, images, grid_spec(base), cache=base["data"]["cache"])
+    supervised: dict[str, str] = {}
+    for planned in SERIES[:FIRST_ROUND]:
+        _launch(planned, base, project, url, out, supervised)
+    _launch(_longer(store, project, base), base, project, url, out, supervised)
+    for planned in SERIES[FIRST_ROUND:]:
+        _launch(planned, base, project, url, out, supervised)
+    names = [r.name for r in store.runs(project)]
+    for name in names:
+        _conclude(store, project, name)
+    records = store.runs(project, metric=METRIC)
+    return ExperimentTour(
+        project,
+        records,
+        {n: store.deltas(project, n, METRIC) for n in names},
+        {n: store.restarts(project, n) for n in names},
+        _best_summary(store, project, records),
+        supervised,
+    )
+
+
+def fresh_project(store: SQLStore) -> str:
+    """``detlab-demo``, or the first ``detlab-demo-N`` not in the store yet."""
+    taken = set(store.projects())
+    n = 1
+    while (PROJECT if n == 1 else f"{PROJECT}-{n}") in taken:
+        n += 1
+    return PROJECT if n == 1 else f"{PROJECT}-{n}"
+
+
+def _base_config(annotations: Path, images: Path, out: Path, *, seed: int) -> dict[str, Any]:
+    return merged_config(
+        {
+            "optimizer": {"lr": 1e-3},
+            "schedule": {"epochs": EPOCHS},
+            "data": {
+                "annotations": str(annotations.resolve()),
+                "images": str(images.resolve()),
+                "cache": str((out / "data" / "images-downsampled.npz").resolve()),
+            },
+            "seed": seed,
+        }
+    )
+
+
+def _longer(store: SQLStore, project: str, base: dict[str, Any]) -> Planned:
+    """A schedule twice as long, on the config of the best run so far (its parent)."""
+    records = [r for r in store.runs(project, metric=METRIC) if r.best is not None]
+    best = max(records, key=lambda r: r.best.value if r.best else -1.0).name
+    planned = next(p for p in SERIES if p.name == best)
+    changes = json.loads(json.dumps(dict(planned.changes)))
+    changes.setdefault("schedule", {})["epochs"] = 2 * int(base["schedule"]["epochs"])
+    stem = best.removesuffix("-sgd")
+    return Planned(f"{stem}-long-sgd", f"train `{best}` (the best so far) twice as long",
+                   changes, None)  # fmt: skip
+
+
+def _launch(
+    planned: Planned,
+    base: dict[str, Any],
+    project: str,
+    url: str,
+    out: Path,
+    supervised: dict[str, str],
+) -> None:
+    folder = out / "runs" / planned.name
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = merged_config(json.loads(json.dumps(base)))
+    for key, value in planned.changes.items():
+        cfg[key] = {**cfg[key], **value} if isinstance(value, dict) else value
+    parent = _parent_of(planned)
+    cfg["run"] = {
+        "project": project, "name": planned.name, "parent": parent, "purpose": planned.purpose,
+        "baselines": _baselines(planned.name, parent), "tags": ["demo", "griddet"],
+    }  # fmt: skip
+    config = folder / "config.json"
+    config.write_text(json.dumps(cfg, indent=2), encoding="utf-8")
+    command = [sys.executable, "-m", "detlab.demo.train", "--config", str(config),
+               "--out", str(folder / "checkpoints")]  # fmt: skip
+    log = folder / "train.log"
+    with _single_threaded_blas() as env:
+        if planned.supervised is None:
+            _run_plain([*command, "--store", url], env, log)
+        else:
+            supervised[planned.name] = _run_supervised(command, planned, project, url, env, log,
+                                                       int(base["seed"]))  # fmt: skip
+
+
+def _parent_of(planned: Planned) -> str | None:
+    if planned.name == BASELINE:
+        return None
+    if planned.name.endswith("-long-sgd"):
+        return planned.name.removesuffix("-long-sgd") + "-sgd"
+    return BASELINE
+
+
+def _baselines(name: str, parent: str | None) -> dict[str, str]:
+    if parent is None:
+        return {}
+    found = {"baseline": BASELINE}
+    if parent != BASELINE:
+        found["parent"] = parent
+    return found
+
+
+@contextmanager
+def _single_threaded_blas() -> Iterator[dict[str, str]]:
+    """The training processes' environment: one BLAS thread each. The model's matrices are
+    small, and two threads on two shared cores ran 4-7x slower than one in our measurements."""
+    env = dict(os.environ)
+    for key in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(key, "1")
+    yield env
+
+
+def _run_plain(command: list[str], env: dict[str, str], log: Path) -> None:
+    with log.open("w", encoding="utf-8") as handle:
+        subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False)
+
+
+def _run_supervised(
+    command: list[str],
+    planned: Planned,
+    project: str,
+    url: str,
+    env: dict[str, str],
+    log: Path,
     seed: int,
-) -> tuple[str, ...]:
-    baselines = {"baseline": "yolov3-r18-sgd"} if parent else {}
-    if parent and parent != "yolov3-r18-sgd":
-        baselines["parent"] = parent
-    run = init(
-        PROJECT, name, params=params, parent=parent, baselines=baselines, store=store,
-        purpose=f"does {name.removeprefix('yolov3-r18-') or 'it'} help?", tags=["demo"],
+) -> str:
+    from detlab.supervise import supervise  # noqa: PLC0415
+
+    result = supervise(
+        command, project=project, name=planned.name, store=url, max_restarts=3,
+        checkpoints=None, resume_arg="--resume {checkpoint}", seed_arg="--seed {seed}",
+        seeds=[seed + 28, seed + 31, seed + 29], on_nan=planned.supervised or "restart",
+        log_file=log, env=env, echo=False,
     )  # fmt: skip
-    run.log_dataset(dataset_stats(ds), name="demo-sequences", role="val")
-    run.log_dataset(split_dataset(ds, strategy="interval", val=0.15), name="demo-interval",
-                    role="split")  # fmt: skip
-    summary: tuple[str, ...] = ()
-    best, since_best = -1.0, 0
-    for epoch in range(int(params["epochs"])):
-        loss = 2.5 * math.exp(-epoch / 5) + 0.3
-        if event == "nan" and epoch == 8 and run.segment == 0:
-            run.log({"train/loss": math.nan}, step=epoch)
-            run.restart(epoch=8, loaded_epoch=7, seed=seed + 28, reason="nan", detail="loss NaN")
-        if event == "disconnect" and epoch == 5 and run.segment == 0:
-            run.finish("crashed", error="Colab runtime disconnected")
-            run = init(PROJECT, name, store=store, resume=True)
-            run.restart(epoch=5, loaded_epoch=4, seed=seed + 5, reason="disconnect")
-        quality = _quality(epoch, rate)
-        if event == "disconnect":  # this one overfits after epoch 7 and stops early
-            quality -= 0.08 * max(0, epoch - 7)
-        result = evaluate_coco(ds, simulated_detections(ds, quality, seed + epoch))
-        run.log({"train/loss": loss}, step=epoch)
-        run.log_evaluation(result, step=epoch)
-        summary = result.summary_lines()
-        ap50 = float(result.stats[1])
-        best, since_best = (ap50, 0) if ap50 > best else (best, since_best + 1)
-        if event == "disconnect" and since_best >= 2 and epoch >= 8:
-            run.early_stop(epoch, reason=f"no gain in {METRIC} for 2 epochs")
-            return summary
-    run.note(conclusion="simulated: see the deltas", suggestions="try a larger backbone")
-    run.finish()
-    return summary
+    return str(result.status)
+
+
+def _conclude(store: SQLStore, project: str, name: str) -> None:
+    """The run's conclusion, from its measured deltas (``+2.31 [baseline]``) and its history."""
+    record = store.run(project, name)
+    deltas = store.deltas(project, name, METRIC)
+    shown = ", ".join(f"{d.points:+.2f} [{label}]" for label, d in deltas.items()
+                      if d.points is not None)  # fmt: skip
+    points = deltas["baseline"].points if "baseline" in deltas else None
+    if not deltas:
+        verdict = "the reference every other run of the series is measured against"
+    elif points is None:
+        verdict = "no finite value to compare"
+    elif abs(points) < 1.0:
+        verdict = "on par with the baseline (within 1 point)"
+    else:
+        verdict = "better than the baseline" if points > 0 else "worse than the baseline"
+    lines = [f"{METRIC}: {shown}; {verdict}." if shown else f"{verdict[0].upper()}{verdict[1:]}."]
+    restarts = store.restarts(project, name)
+    lines += [f"The loss went NaN at epoch {r.epoch}; restored from epoch {r.loaded_epoch} "
+              f"with seed {r.seed}." for r in restarts if r.reason == "nan"]  # fmt: skip
+    if restarts and "optimizer.lr_after_resume" in record.params:
+        lr = record.params["optimizer.lr_after_resume"]
+        lines.append(f"Resumed with the peak learning rate lowered to {lr:g} and a new warm-up; "
+                     "it then converged.")  # fmt: skip
+    if record.status == "early_stopped":
+        lines.append(f"EARLY STOP @ epoch {record.early_stop_step}: the loss diverged to NaN.")
+    with store.writing() as conn:
+        writes.update_run(conn, writes.find_run_id(conn, project, name), conclusion=" ".join(lines))
+
+
+def _best_summary(store: SQLStore, project: str, records: list[RunRecord]) -> tuple[str, ...]:
+    """The COCO summary of the best run at its best epoch, as pycocotools prints it."""
+    from detlab.metrics.result import stored_summary  # noqa: PLC0415
+
+    scored = [r for r in records if r.best is not None]
+    if not scored:
+        return ()
+    best = max(scored, key=lambda r: r.best.value if r.best else -1.0)
+    step = best.best.step if best.best else None
+    found = store.selected_evaluations(project, {best.name: step}).get(best.name, {})
+    return tuple(stored_summary(found["coco"].data)[1]) if "coco" in found else ()

@@ -332,12 +332,8 @@ def _link_datasets(run: Any, data: TrainingData, val: float) -> None:
 
 
 def _register_checkpoint(run: Any, path: Path, epoch: int) -> None:
-    if run is None:
-        return
-    if hasattr(run, "log_checkpoint"):
+    if run is not None:
         run.log_checkpoint(path, epoch)
-    else:  # until the supervisor's SDK part lands (issue 7)
-        run.log_artifact(path, kind="checkpoint")
 
 
 def _report_nan(
@@ -347,11 +343,7 @@ def _report_nan(
     if run is None:
         return outcome
     run.log({"train/loss": math.nan, "train/lr": parts["lr"]}, step=epoch)
-    run.flush()
-    if hasattr(run, "fail"):
-        run.fail("nan")
-    else:
-        run.finish("failed", error=f"train/loss is NaN at epoch {epoch}")
+    run.fail("nan", detail=f"train/loss is NaN at epoch {epoch}")
     return outcome
 
 
