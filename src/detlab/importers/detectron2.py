@@ -5,8 +5,8 @@
 training rows at ``iteration`` (0-based, as detectron2 logs it), evaluation rows with
 ``bbox/AP``, ``bbox/AP50``, ... in percent and per category ``bbox/AP-<name>``. Steps are
 iterations. detectron2 appends to the file when training resumes, so iterations going back
-mark a restart; ``log.txt``'s ``Loading checkpoint from`` / ``[Checkpointer] Loading from``
-line before ``Starting training from iteration N`` names the checkpoint.
+mark a restart; ``log.txt``'s ``[DetectionCheckpointer] Loading from`` (or ``Loading
+checkpoint from``) line before ``Starting training from iteration N`` names the checkpoint.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ __all__ = ["SOURCE", "detect", "parse"]
 
 _SKIP = frozenset({"iteration", "eta_seconds"})
 _TASKS = ("bbox", "segm", "keypoints")
-_LOADING = re.compile(r"(?:Loading checkpoint from|\[Checkpointer\] Loading from)\s+(\S+)")
+_LOADING = re.compile(r"(?:Loading checkpoint from|\[\w*Checkpointer\] Loading from)\s+(\S+)")
 _STARTING = re.compile(r"Starting training from iteration (\d+)")
 _RESULTS = "coco_instances_results.json"
 

@@ -2,9 +2,9 @@
 
 The file is parsed with :mod:`ast` and only literal structure is evaluated: numbers, strings,
 lists, tuples, dicts, ``dict(...)`` calls (with ``**other`` spreads), names assigned earlier in
-the file, unary minus and simple arithmetic on numbers and lists. Anything else (a function
-call, an attribute, a comprehension) is kept as its source text, so nothing the file says is
-lost and nothing in it runs. ``_base_`` files are not followed; they are listed in
+the file, unary minus, arithmetic on numbers and ``+`` on strings, lists and tuples. Anything
+else (a function call, an attribute, a comprehension) is kept as its source text, so nothing
+the file says is lost and nothing in it runs. ``_base_`` files are not followed; they are listed in
 :attr:`PythonConfig.bases`.
 
 >>> text = "_base_ = ['../a.py']\\nlr = 0.02\\noptimizer = dict(type='SGD', lr=lr)"
@@ -111,8 +111,8 @@ class _Reader:
         numbers = all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right)
         )
-        lists = isinstance(left, list) and isinstance(right, list)
-        if not (numbers or (lists and isinstance(node.op, ast.Add))):
+        same = type(left) is type(right) and isinstance(left, (list, tuple, str))
+        if not (numbers or (same and isinstance(node.op, ast.Add))):
             raise _UnsupportedError
         try:
             return _BINARY[type(node.op)](left, right)

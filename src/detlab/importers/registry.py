@@ -81,9 +81,10 @@ def discover(path: Path, *, source: str | None = None) -> list[tuple[Source, Pat
     found = _walk(path, sources, 0)
     if not found:
         wanted = f"as {source} files" if source else "in any format detlab imports"
+        listed = "; ".join(f"{s.name} ({s.description})" for s in SOURCES)
         raise InvalidInputError(
             f"{path}: no training run found {wanted} (searched {MAX_DEPTH} folder levels "
-            f"down). detlab imports:\n{formats_help()}"
+            f"down). detlab imports: {listed}"
         )
     return found
 
