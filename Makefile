@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python >= 3.10 and pip:
 #   make demo   create .venv, install detlab, run the main job on the embedded default store
-#   make test   create .venv with the dev group, run format check, lint, types, import contracts, tests
+#   make test   create .venv with the dev group, run format check, lint, types, import contracts, tests;
+#               then tests/integrations in .venv-frameworks (make test-frameworks)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin

@@ -97,10 +97,11 @@ def test_training_lands_in_the_store(tmp_path: Path, store_url: str, store: SQLS
     (evaluation,) = store.evaluations(PROJECT, "v8n-tiny")
     assert evaluation.protocol == "per_class_table"
     rows = evaluation.data["per_class"]
-    assert {r["name"] for r in rows} <= set(CLASSES)
+    assert sorted(r["name"] for r in rows) == sorted(CLASSES)
     for row in rows:
         assert 0.0 <= row["ap"] <= row["ap50"] <= 1.0
-        assert row["num_gt"] == 8
+        assert 0.0 <= row["ap75"] <= row["ap50"]
+        assert row["num_gt"] == 8  # one box of each class in each of the 8 images
 
     artifacts = store.children(PROJECT, "v8n-tiny")["artifacts"]
     uris = sorted(a.uri.rsplit("/", 1)[-1] for a in artifacts)
