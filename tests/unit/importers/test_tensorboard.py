@@ -176,8 +176,9 @@ def test_tf2_tensor_content_double_and_half_values(tmp_path: Path) -> None:
         _event(5, "note", text),
         _event(6, "bbox/AP", float32),
     ]
+    graph = _field(2, 0, _varint(7)) + _field(4, 2, b"\x0a\x03abc" * 50)  # a graph_def
     file = tmp_path / "events.out.tfevents.1.host.1.0"
-    file.write_bytes(b"".join(_frame(e) for e in events))
+    file.write_bytes(b"".join(_frame(e) for e in [graph, *events]))
     run = _parse(file)
     assert run.metrics["val/AP"] == [(1, 0.25), (2, 0.125), (3, 0.5), (6, 0.0025)]
     assert set(run.metrics) == {"val/coco/bbox_mAP", "val/bbox/AP", "val/AP"}
