@@ -56,7 +56,7 @@ def demo_command(
         written = render_report(opened, project, out_dir=out / "report", lang=lang)
     _print_experiments(experiments, diff, url)
     console.print(
-        f"[bold]9. The experiment log[/bold], written from the store: {written['md']} "
+        f"[bold]10. The experiment log[/bold], written from the store: {written['md']} "
         f"(figures in {written['md'].parent / 'figures'}) and {written['html']}"
     )
     console.print(f"done in {time.perf_counter() - started:.1f} s; everything is under {out}/")
@@ -92,7 +92,7 @@ def _print_experiments(
 ) -> None:
     from detlab.demo.experiments import METRIC  # noqa: PLC0415
 
-    title = f"5. Runs recorded in {url} (project {tour.project})"
+    title = f"6. Runs recorded in {url} (project {tour.project})"
     table = Table(title=title, title_justify="left")
     for header in ("run", "status", f"best {METRIC}", "vs baseline", "restarts", "early stop"):
         table.add_column(header)
@@ -106,7 +106,7 @@ def _print_experiments(
         restarts = ", ".join(f"{r.reason}@{r.epoch}" for r in tour.restarts[record.name]) or "-"
         table.add_row(Text(record.name), record.status, shown, points, restarts, stop)
     console.print(table)
-    restart_table = Table(title="6. Restart table (as the seed logs keep it)", title_justify="left")
+    restart_table = Table(title="7. Restart table (as the seed logs keep it)", title_justify="left")
     for header in ("run", "epoch", "loaded epoch", "new seed", "reason", "detail"):
         restart_table.add_column(header)
     for name, rows in tour.restarts.items():
@@ -116,11 +116,11 @@ def _print_experiments(
             )
     console.print(restart_table)
     last = tour.records[-1].name if tour.records else "-"
-    console.print(f"[bold]7. Significant parameter changes[/bold] (baseline -> {last}):")
+    console.print(f"[bold]8. Significant parameter changes[/bold] (baseline -> {last}):")
     for key, (a, b) in diff.items():
         console.print(f"   {key}: {a!r} -> {b!r}", markup=False)
     console.print(
-        "[bold]8. COCO summary[/bold] of the best run at its best epoch, as pycocotools prints it:"
+        "[bold]9. COCO summary[/bold] of the best run at its best epoch, as pycocotools prints it:"
     )
     console.print("\n".join(tour.summary), markup=False)
 
