@@ -80,7 +80,7 @@ def parse(path: Path, **opts: Any) -> list[ImportedRun]:
     args = read_args(run, folder / "args.yaml")
     add_points(run, table)
     if is_resumed(args) and not run.restarts:
-        run.restarts.append(unlocated_resume("args.yaml", args, csv))
+        run.notes = unlocated_resume("args.yaml", args, csv)
     if not table.rows:
         run.problems.append(Problem("warning", str(csv), "", "", "no epoch rows in the file"))
     return [run]

@@ -188,11 +188,14 @@ def _loss_columns(columns: Sequence[str]) -> list[int]:
     return [i for i, c in enumerate(columns) if c.startswith("train/") and c.endswith("_loss")]
 
 
-def unlocated_resume(args_name: str, args: Mapping[str, Any], table: Path) -> ImportedRestart:
-    """A resume that the run's arguments record but its table cannot place (no epoch went
-    back: training resumed from the latest checkpoint, and no ``time`` column shows it)."""
-    detail = f"{args_name}: resume: {args.get('resume')}; {table.name} does not show where"
-    return ImportedRestart(epoch=None, loaded_epoch=None, detail=detail)
+def unlocated_resume(args_name: str, args: Mapping[str, Any], table: Path) -> str:
+    """The note for a resume that the run's arguments record but its table cannot place (no
+    epoch went back: training resumed from the latest checkpoint, and no ``time`` column shows
+    it). A note, not a restart: a restart starts a segment at a known point."""
+    return (
+        f"{args_name} says resume: {args.get('resume')}, but {table.name} does not show where "
+        "(no epoch goes back); the restart is not recorded"
+    )
 
 
 def metric_key(column: str) -> str | None:

@@ -141,7 +141,7 @@ def parse(path: Path, **opts: Any) -> list[ImportedRun]:
     else:
         run.problems.append(Problem("warning", str(file), "", "", "no epoch rows in the file"))
     if is_resumed(opt) and not run.restarts:
-        run.restarts.append(unlocated_resume("opt.yaml", opt, file))
+        run.notes = unlocated_resume("opt.yaml", opt, file)
     return [run]
 
 

@@ -87,9 +87,9 @@ def test_resume_in_args_without_a_visible_place(tmp_path: Path) -> None:
     folder = _copy("v8.0-padded", tmp_path)
     args = folder / "args.yaml"
     args.write_text(args.read_text().replace("resume: false", "resume: true"))
-    (restart,) = _parse(folder).restarts
-    assert restart.epoch is None
-    assert "does not show where" in restart.detail
+    run = _parse(folder)
+    assert run.restarts == []  # a restart starts a segment: its place must be known
+    assert "args.yaml says resume: True, but results.csv does not show where" in run.notes
 
 
 def test_segmentation_columns_are_kept() -> None:
