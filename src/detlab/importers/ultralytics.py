@@ -13,7 +13,8 @@ Metric names (see ``docs/importers.md``): ``train/*`` and ``val/*`` columns keep
 of the ``train/*_loss`` columns).
 
 Resuming (``yolo train resume model=last.pt``) appends to the same file: an epoch that does not
-advance, or a ``time`` that starts again, is an :class:`ImportedRestart`.
+advance, or a ``time`` that starts again, is an :class:`ImportedRestart`. A resume that
+``args.yaml`` records but the table cannot place goes to the run's notes.
 """
 
 from __future__ import annotations

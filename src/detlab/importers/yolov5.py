@@ -10,11 +10,11 @@ in ``utils/plots.py`` reads them back by position)::
     epoch/last  gpu_mem  box obj cls total  targets img_size
     P R mAP@.5 mAP@.5:.95  val_box val_obj val_cls
 
-(``0/199``, ``3.24G``). They become the names YOLOv5 itself gives them in its TensorBoard
-tags and later in ``results.csv`` (``train/box_loss``, ``metrics/mAP_0.5``, ...), so runs from
-either file compare; the total loss is ``train/loss``, ``gpu_mem`` (GB) ``train/gpu_mem`` and
-``targets`` ``train/targets``. The older ``ultralytics/yolov3`` files, whose 12th field is F1,
-are not this layout.
+all on one line, the first two written like ``0/199`` and ``3.24G``. The fields take the names
+YOLOv5 itself gives them in its TensorBoard tags and later in ``results.csv``
+(``train/box_loss``, ``metrics/mAP_0.5``, ...), so runs from either file compare; the total
+loss is ``train/loss``, ``gpu_mem`` (GB) ``train/gpu_mem`` and ``targets`` ``train/targets``.
+The older ``ultralytics/yolov3`` files, whose 12th field is F1, are not this layout.
 
 Metric names: ``train/*`` and ``val/*`` columns are kept, ``metrics/X`` becomes ``val/X``,
 ``x/lr0`` becomes ``train/lr0``. Canonical names: ``val/AP50`` (``mAP_0.5``), ``val/AP``
@@ -23,7 +23,7 @@ Metric names: ``train/*`` and ``val/*`` columns are kept, ``metrics/X`` becomes 
 ``opt.yaml`` holds the run's options; since v6.0 its ``hyp`` is the hyperparameter mapping,
 before that a file name, and the values are in the run's ``hyp.yaml``: both become the
 ``hyp`` param. Resuming appends to the results file: an epoch that does not advance is an
-:class:`ImportedRestart`.
+:class:`ImportedRestart`; a resume that opt.yaml records but the file cannot place is a note.
 """
 
 from __future__ import annotations
