@@ -40,9 +40,13 @@ def _write_dataset(root: Path, *, images: int = 8, size: int = 64) -> Path:
     return data
 
 
-def _train(tmp_path: Path, store_url: str, **overrides: object) -> object:
+def _train(
+    tmp_path: Path, store_url: str, *, callbacks: dict | None = None, **overrides: object
+) -> object:
     model = ultralytics.YOLO("yolov8n.yaml")
     recorder = attach(model, project=PROJECT, name="v8n-tiny", store=store_url, tags=["ci"])
+    for event, callback in (callbacks or {}).items():
+        model.add_callback(event, callback)
     args = {
         "data": str(_write_dataset(tmp_path / "data")),
         "epochs": 1,
@@ -118,3 +122,32 @@ def test_training_that_raises_marks_the_run_failed(
     run = store.run(PROJECT, "v8n-tiny")
     assert run.status == "failed"
     assert "no-such-optimizer" in run.error
+
+
+def _disconnect_at_epoch_2(trainer) -> None:
+    if trainer.epoch == 1:
+        raise ConnectionError("Colab disconnected")
+
+
+@pytest.mark.slow
+def test_resumed_training_goes_on_in_the_same_run(
+    tmp_path: Path, store_url: str, store: SQLStore
+) -> None:
+    cut = {"on_train_epoch_start": _disconnect_at_epoch_2}
+    with pytest.raises(ConnectionError):
+        _train(tmp_path, store_url, callbacks=cut, epochs=3)
+    assert store.run(PROJECT, "v8n-tiny").status == "failed"
+
+    last = tmp_path / "runs" / "train" / "weights" / "last.pt"
+    model = ultralytics.YOLO(str(last))
+    attach(model, project=PROJECT, name="v8n-tiny", store=store_url)
+    model.train(resume=True, workers=0, device="cpu", plots=False)
+
+    run = store.run(PROJECT, "v8n-tiny")
+    assert run.status == "finished"
+    (restart,) = store.restarts(PROJECT, "v8n-tiny")
+    assert restart.loaded_epoch == 1
+    assert str(last) in restart.detail
+    history = store.history(PROJECT, "v8n-tiny", "val/AP50", all_segments=True)
+    assert list(history.steps) == [1, 2, 3]
+    assert list(history.segments) == [0, 1, 1]

@@ -12,7 +12,8 @@ learning rates under Ultralytics' own names (``results.csv``'s columns, ``metric
 ``val/`` and ``lr/`` under ``train/``) and ``val/AP50``, ``val/AP``, ``train/loss``; the final
 validation of ``best.pt`` as a per-class table; ``best.pt`` and ``last.pt`` as checkpoint
 artifacts. The run finishes with training, or is marked failed (crashed on an interrupt) when
-training raises.
+training raises. Resumed training (``resume=True``) reattaches to the run and records the
+restart, with the checkpoint's epoch.
 
 Ultralytics starts multi-GPU (DDP) training in a new process that does not carry custom
 callbacks: record such runs with ``detlab import runs/detect/train`` after (or during) training.
@@ -63,6 +64,7 @@ class UltralyticsRecorder:
     def callbacks(self) -> dict[str, Any]:
         return {
             "on_pretrain_routine_start": self.on_pretrain_routine_start,
+            "on_train_start": self.on_train_start,
             "on_train_epoch_start": self.on_train_epoch_start,
             "on_fit_epoch_end": self.on_fit_epoch_end,
             "on_train_end": self.on_train_end,
@@ -73,7 +75,15 @@ class UltralyticsRecorder:
         params = dict(self.init_kwargs.pop("params", None) or {})
         params.update(plain_params(vars(trainer.args)))
         name = self.name or trainer.save_dir.name
-        self.run = init(project=self.project, name=name, params=params, **self.init_kwargs)
+        kwargs = {"resume": bool(getattr(trainer, "resume", False)), **self.init_kwargs}
+        self.run = init(project=self.project, name=name, params=params, **kwargs)
+
+    def on_train_start(self, trainer: Any) -> None:
+        # `yolo train resume model=last.pt`: the run goes on in a new segment, from the
+        # checkpoint's epoch (start_epoch counts the epochs the checkpoint holds).
+        if self.run is not None and getattr(trainer, "resume", False):
+            detail = f"resumed from {trainer.args.resume}"
+            self.run.restart(loaded_epoch=int(trainer.start_epoch), reason="unknown", detail=detail)
 
     def on_train_epoch_start(self, trainer: Any) -> None:
         self._in_epoch = True
