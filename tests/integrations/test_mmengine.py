@@ -121,7 +121,9 @@ def _runner(work_dir: Path, store_url: str) -> Runner:
 
 @pytest.mark.slow
 def test_runner_lands_in_the_store(tmp_path: Path, store_url: str, store: SQLStore) -> None:
-    _runner(tmp_path / "work", store_url).train()
+    runner = _runner(tmp_path / "work", store_url)
+    runner.train()
+    runner.val()  # after train() closed the run: reattached, in a new segment
 
     run = store.run(PROJECT, "tiny")
     assert run.status == "finished"
@@ -141,6 +143,9 @@ def test_runner_lands_in_the_store(tmp_path: Path, store_url: str, store: SQLSto
     assert ap[1] > ap[0]  # the error fell, so the fake mAP rose
     _, ap50 = store.history(PROJECT, "tiny", "val/AP50")
     assert list(ap50) == pytest.approx([v / 2 for v in ap])
+    again = store.history(PROJECT, "tiny", "val/AP", all_segments=True)
+    assert list(again.segments) == [0, 0, 1]
+    assert again.values[2] == pytest.approx(again.values[1])  # the same weights, validated again
 
     artifacts = store.children(PROJECT, "tiny")["artifacts"]
     names = {a.uri.rsplit("/", 1)[-1] for a in artifacts}

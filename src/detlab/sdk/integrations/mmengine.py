@@ -81,6 +81,9 @@ class DetlabVisBackend(BaseVisBackend):  # type: ignore[misc]  # mmengine ships 
             name = self.run_name or _experiment_name(self._save_dir)
             self._run = init(project=self.project, name=name, **self.init_kwargs)
             self._env_initialized = True
+        elif self._run.status != "running":  # closed after train(); runner.test() logs again
+            name = self._run.name
+            self._run = init(project=self.project, name=name, resume=True, **self.init_kwargs)
         return self._run
 
     def add_config(self, config: Any, **kwargs: Any) -> None:
