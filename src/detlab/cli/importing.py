@@ -86,13 +86,18 @@ def _show(runs: list[ImportedRun], results: list[ImportResult], project: str, dr
     for run, result in zip(runs, results, strict=True):
         label = result.name + (" (new)" if result.created else "")
         table.add_row(
-            run.source, label, str(result.points_added), str(result.points_existing),
+            run.source, label, _added(result), str(result.points_existing),
             _best(result), _restarts(run), str(len(run.problems)),
         )  # fmt: skip
     console.print(table)
     for run in runs:
         for problem in run.problems:
             err_console.print(str(problem), markup=False)
+
+
+def _added(result: ImportResult) -> str:
+    updated = f" (+{result.points_updated} updated)" if result.points_updated else ""
+    return f"{result.points_added}{updated}"
 
 
 def _best(result: ImportResult) -> str:

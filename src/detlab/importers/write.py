@@ -10,7 +10,11 @@ Importing the same folder twice adds nothing; a folder that grew adds only its n
 - **Which points.** Per key, the points already stored are counted as ``(step, value)`` pairs
   and only the excess of the file's pairs is added, in file order. A resume that logs the same
   step twice with different values keeps both points (different pairs); the same pair logged
-  twice is stored twice, and a second import finds both.
+  twice is stored twice, and a second import finds both. A point alone at its step and segment,
+  in the file and in the store, but with another value (an epoch's mean of training rows, when
+  more rows of that epoch were logged since) is added after the stored one: the latest value
+  per step is the new mean, the old one stays in the full history, and the next import finds
+  the new one stored. It is counted as *updated*.
 - **Restarts and evaluations** are compared the same way (restarts by epoch, loaded epoch,
   reason and detail; evaluations by step, protocol and data). Parameters are replaced.
 
@@ -36,6 +40,7 @@ from detlab.store.sql import queries, writes
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from detlab.core.runs import MetricHistory
     from detlab.store.sql.store import SQLStore
     from detlab.store.sql.writes import MetricBatchRow
 
@@ -53,6 +58,7 @@ class ImportResult:
     created: bool
     points_added: int = 0
     points_existing: int = 0
+    points_updated: int = 0  # of the points added: epoch means that changed as the log grew
     evaluations_added: int = 0
     restarts_added: int = 0
     best: tuple[str, float, int] | None = None  # (key, value, step) as the files say
@@ -92,14 +98,16 @@ def _plan(
     result = ImportResult(target, created=existing is None, best=best_of(run))
     result.problems = [str(p) for p in run.problems]
     if existing is None:
-        rows, evals, restarts = _all_points(run), run.evaluations, run.restarts
+        changes = _Changes(_all_points(run), run.evaluations, run.restarts)
     else:
-        rows, evals, restarts = _new_parts(conn, project, existing, run, result)
-    result.points_added = sum(len(points) for points in rows.values())
-    result.evaluations_added, result.restarts_added = len(evals), len(restarts)
+        changes = _new_parts(conn, project, existing, run, result)
+    result.points_added = sum(len(points) for points in changes.rows.values())
+    result.points_updated = changes.superseding
+    result.evaluations_added = len(changes.evaluations)
+    result.restarts_added = len(changes.restarts)
     if apply:
         run_id = _ensure_run(conn, project, target, run, uri, created=existing is None)
-        _store(conn, run_id, run, rows, evals, restarts)
+        _store(conn, run_id, run, changes)
     return result
 
 
@@ -136,34 +144,57 @@ def best_of(run: ImportedRun) -> tuple[str, float, int] | None:
 Points = dict[str, list[tuple[int, int, float]]]
 
 
+@dataclass
+class _Changes:
+    """What an import adds: new points, evaluations and restarts; ``superseding`` counts the
+    points that give a step a new value (see the module docstring)."""
+
+    rows: Points
+    evaluations: list[ImportedEvaluation]
+    restarts: list[ImportedRestart]
+    superseding: int = 0
+
+
 def _all_points(run: ImportedRun) -> Points:
     return {k: [(i, s, v) for i, (s, v) in enumerate(pts)] for k, pts in run.metrics.items()}
 
 
 def _new_parts(
     conn: Connection, project: str, name: str, run: ImportedRun, result: ImportResult
-) -> tuple[Points, list[ImportedEvaluation], list[ImportedRestart]]:
+) -> _Changes:
     stored = queries.bulk_histories(conn, project, [name]).get(name, {})
-    rows: Points = {}
+    changes = _Changes({}, [], [])
     for key, points in run.metrics.items():
-        history = stored.get(key)
-        have = (
-            Counter(_point(s, v) for s, v in zip(history.steps, history.values, strict=True))
-            if history
-            else Counter()
-        )
-        fresh = _excess(((_point(s, v), (i, s, v)) for i, (s, v) in enumerate(points)), have)
+        fresh, superseding = _fresh_points(run, key, stored.get(key))
         result.points_existing += len(points) - len(fresh)
+        changes.superseding += superseding
         if fresh:
-            rows[key] = fresh
+            changes.rows[key] = fresh
     stored_evals = queries.evaluations(conn, project, name)
     old_evals = Counter(_eval_key(e.step, e.protocol, e.data) for e in stored_evals)
-    evals = _excess(
+    changes.evaluations = _excess(
         ((_eval_key(e.step, e.protocol, e.data), e) for e in run.evaluations), old_evals
     )
     old_restarts = Counter(_restart_key(r) for r in queries.restarts(conn, project, name))
-    restarts = _excess(((_restart_key(r), r) for r in run.restarts), old_restarts)
-    return rows, evals, restarts
+    changes.restarts = _excess(((_restart_key(r), r) for r in run.restarts), old_restarts)
+    return changes
+
+
+def _fresh_points(
+    run: ImportedRun, key: str, history: MetricHistory | None
+) -> tuple[list[tuple[int, int, float]], int]:
+    """The points of ``key`` not stored yet, and how many of them give a stored step (alone at
+    its step and segment, in the file and in the store) a new value."""
+    points = run.metrics[key]
+    indexed = [(_point(s, v), (i, s, v)) for i, (s, v) in enumerate(points)]
+    if history is None:
+        return [item for _, item in indexed], 0
+    steps, values = history.steps.tolist(), history.values.tolist()
+    fresh = _excess(indexed, Counter(_point(s, v) for s, v in zip(steps, values, strict=True)))
+    stored_at = Counter(zip(steps, history.segments.tolist(), strict=True))
+    new_at = Counter((s, run.segment_of(key, i)) for i, (s, _) in enumerate(points))
+    wheres = [(step, run.segment_of(key, index)) for index, step, _ in fresh]
+    return fresh, sum(1 for w in wheres if stored_at[w] == 1 and new_at[w] == 1)
 
 
 def _excess(items: Iterable[tuple[Any, Any]], have: Counter[Any]) -> list[Any]:
@@ -227,28 +258,21 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def _store(
-    conn: Connection,
-    run_id: int,
-    run: ImportedRun,
-    rows: Points,
-    evals: list[ImportedEvaluation],
-    restarts: list[ImportedRestart],
-) -> None:
+def _store(conn: Connection, run_id: int, run: ImportedRun, changes: _Changes) -> None:
     now = time.time()
     batch: list[MetricBatchRow] = []
-    for key, points in rows.items():
+    for key, points in changes.rows.items():
         for index, step, value in points:
             stored, flag = encode_value(value)
             batch.append((run_id, key, step, stored, flag, run.segment_of(key, index), now))
     writes.insert_metrics(conn, batch)
-    first = len(run.restarts) - len(restarts)
-    for number, restart in enumerate(restarts, start=first + 1):
+    first = len(run.restarts) - len(changes.restarts)
+    for number, restart in enumerate(changes.restarts, start=first + 1):
         writes.add_restart(
             conn, run_id, epoch=restart.epoch, loaded_epoch=restart.loaded_epoch,
             seed=restart.seed, reason=restart.reason, detail=restart.detail, segment=number,
         )  # fmt: skip
-    for evaluation in evals:
+    for evaluation in changes.evaluations:
         writes.add_evaluation(
             conn, run_id, step=evaluation.step, protocol=evaluation.protocol,
             prefix=evaluation.prefix, data=evaluation.data,

@@ -75,6 +75,26 @@ def test_a_grown_log_adds_only_the_new_points(store: SQLStore, tmp_path: Path) -
     assert list(history.steps) == [1, 2, 3, 4, 5]
 
 
+def test_an_epoch_that_grew_gets_its_new_mean(store: SQLStore, tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    log = folder / "20200304_090000.log.json"
+    full = log.read_text()
+    log.write_text("".join(full.splitlines(keepends=True)[:-2]))  # cut inside epoch 4
+    _import(store, folder)
+    log.write_text(full)  # epoch 4 went on: one more training row, then its validation
+    (result,) = _import(store, folder)
+    # epoch 4's validation (6 mmdetection keys, 6 canonical) and its training means again:
+    # 8 changed (lr and memory did not)
+    assert (result.points_added, result.points_updated) == (12 + 8, 8)
+    latest = store.history(PROJECT, URPC.name, "train/loss")
+    assert list(latest.steps) == [1, 2, 3, 4]
+    assert latest.values[-1] == pytest.approx((0.64236 + 0.63028) / 2)
+    (again,) = _import(store, folder)
+    assert (again.points_added, again.points_updated) == (0, 0)
+    value, step = store.best(PROJECT, URPC.name, "val/AP")
+    assert (value, step) == (0.431, 3)
+
+
 def test_repeated_steps_after_a_resume_are_counted_not_merged(store: SQLStore) -> None:
     run = ImportedRun(source="test", path=Path("-"), name="resumed")
     for step, value in ((1, 0.5), (2, 0.6), (2, 0.6)):
