@@ -27,6 +27,7 @@ from typing import Any
 from detlab.core.runs import Delta, Restart, RunRecord
 from detlab.demo.features import prepare_data
 from detlab.demo.train import METRIC, grid_spec, merged_config
+from detlab.errors import DetlabError
 from detlab.store.sql import writes
 from detlab.store.sql.store import SQLStore
 
@@ -207,7 +208,14 @@ def _single_threaded_blas() -> Iterator[dict[str, str]]:
 
 def _run_plain(command: list[str], env: dict[str, str], log: Path) -> None:
     with log.open("w", encoding="utf-8") as handle:
-        subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False)
+        done = subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                              check=False)  # fmt: skip
+    if done.returncode != 0:  # only the supervised runs are meant to fail
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-8:]
+        raise DetlabError(
+            f"the training script (--config {command[4]}) exited with status {done.returncode}; "
+            f"the end of {log}:\n" + "\n".join(tail)
+        )
 
 
 def _run_supervised(

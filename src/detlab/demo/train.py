@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from detlab.demo import checkpoint
+from detlab.demo.evaluation import evaluate_epoch, link_datasets, log_per_class
 from detlab.demo.features import GridSpec, TrainingData, augment, cell_patches, prepare_data
-from detlab.demo.model import LossWeights, Params, backward, decode, forward, init_params
+from detlab.demo.model import LossWeights, Params, backward, forward, init_params
 from detlab.demo.model import loss_and_grad as model_loss
 from detlab.demo.optim import learning_rate, sgd_step
 
@@ -116,10 +117,9 @@ def train(
         d = cfg["data"]
         data = prepare_data(d["annotations"], d["images"], spec, val=d["val"], cache=d["cache"])
     if run is not None and resume is None:
-        _link_datasets(run, data, float(cfg["data"]["val"]))
+        link_datasets(run, data, float(cfg["data"]["val"]))
     state = _start_state(cfg, data, spec, resume, seed, run)
     outcome = TrainOutcome("finished", state.epoch)
-    val_ds = data.val_dataset
     best_params: Params = {}
     for epoch in range(state.epoch + 1, int(cfg["schedule"]["epochs"])):
         started = time.perf_counter()
@@ -127,7 +127,8 @@ def train(
         if not math.isfinite(parts["loss"]):
             return _report_nan(run, outcome, epoch, parts)
         state.epoch = epoch
-        ap50 = _evaluate(cfg, data, val_ds, spec, state, run, epoch, parts)
+        _log_losses(run, epoch, parts)
+        ap50 = evaluate_epoch(data, state.params, spec, run, epoch, **_eval_options(cfg))
         if _healthy(cfg, state, parts["loss"]):
             path = checkpoint.save(out / f"epoch_{epoch:03d}.npz", state_arrays(state))
             outcome.checkpoints.append(path)
@@ -141,7 +142,7 @@ def train(
             print(f"epoch {epoch:3d}  loss {parts['loss']:.4f}  {METRIC} {ap50:.4f}  "  # noqa: T201
                   f"lr {parts['lr']:.4g}  {took:.2f} s", flush=True)  # fmt: skip
     if run is not None and outcome.best_epoch >= 0:
-        _log_per_class(cfg, data, val_ds, spec, run, best_params, outcome.best_epoch)
+        log_per_class(data, best_params, spec, run, outcome.best_epoch, **_eval_options(cfg))
     return outcome
 
 
@@ -266,69 +267,15 @@ def _loss_weights(cfg: dict[str, Any]) -> LossWeights:
                        float(loss["lambda_class"]), float(loss["lambda_coord"]))  # fmt: skip
 
 
-def predict(
-    cfg: dict[str, Any], data: TrainingData, positions: np.ndarray, spec: GridSpec, params: Params
-) -> Any:
-    """Detections of ``params`` on the images at ``positions``, as :class:`Predictions`."""
-    from detlab.core.predictions import Predictions  # noqa: PLC0415
-
-    x = cell_patches(data.normalise(data.images[positions]), spec)
-    out, _ = forward(params, x.reshape(-1, x.shape[-1]))
-    found = decode(out.reshape(*x.shape[:3], -1), spec, conf=float(cfg["eval"]["conf"]),
-                   iou=float(cfg["eval"]["iou"]))  # fmt: skip
-    ds = data.dataset
-    image_ids = ds.images.ids[positions][found.image]
-    category_ids = ds.category_ids[found.cls]
-    return Predictions.build(image_ids, category_ids, found.boxes.astype(np.float64), found.scores)
+def _eval_options(cfg: dict[str, Any]) -> dict[str, float]:
+    return {"conf": float(cfg["eval"]["conf"]), "iou": float(cfg["eval"]["iou"])}
 
 
-def _evaluate(
-    cfg: dict[str, Any],
-    data: TrainingData,
-    val_ds: Any,
-    spec: GridSpec,
-    state: _State,
-    run: Any,
-    epoch: int,
-    parts: dict[str, float],
-) -> float:
-    from detlab.metrics import evaluate_coco, evaluate_voc  # noqa: PLC0415
-
-    preds = predict(cfg, data, data.val, spec, state.params)
-    coco = evaluate_coco(val_ds, preds)
+def _log_losses(run: Any, epoch: int, parts: dict[str, float]) -> None:
     if run is not None:
         run.log({"train/loss": parts["loss"], "train/loss_obj": parts["obj"],
                  "train/loss_cls": parts["cls"], "train/loss_box": parts["box"],
                  "train/lr": parts["lr"]}, step=epoch)  # fmt: skip
-        run.log_evaluation(coco, step=epoch)
-        run.log_evaluation(evaluate_voc(val_ds, preds), step=epoch)
-    return float(coco.stats[1])
-
-
-def _log_per_class(
-    cfg: dict[str, Any],
-    data: TrainingData,
-    val_ds: Any,
-    spec: GridSpec,
-    run: Any,
-    params: Params,
-    epoch: int,
-) -> None:
-    from detlab.analysis import analyze_per_class  # noqa: PLC0415
-    from detlab.metrics import evaluate_coco  # noqa: PLC0415
-
-    result = evaluate_coco(val_ds, predict(cfg, data, data.val, spec, params))
-    run.log_evaluation(analyze_per_class(result, val_ds), step=epoch)
-
-
-def _link_datasets(run: Any, data: TrainingData, val: float) -> None:
-    """The val split's statistics and the interval split itself, shown in the report."""
-    from detlab.data.splits import split_dataset  # noqa: PLC0415
-    from detlab.data.stats import dataset_stats  # noqa: PLC0415
-
-    split = split_dataset(data.dataset, strategy="interval", val=val)
-    run.log_dataset(dataset_stats(data.val_dataset), name="demo-sequences-val", role="val")
-    run.log_dataset(split, name="demo-interval-split", role="split")
 
 
 def _register_checkpoint(run: Any, path: Path, epoch: int) -> None:
