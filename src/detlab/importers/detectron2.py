@@ -1,22 +1,25 @@
 """detectron2 output folders: ``metrics.json``, ``log.txt``, ``config.yaml`` and, with
 ``--gt``, ``coco_instances_results.json`` evaluated by detlab's own COCO evaluator.
 
+A folder with ``metrics.json`` or, for an ``--eval-only`` run, only ``log.txt``.
 ``metrics.json`` holds one JSON object per line (bare ``NaN`` where an area has no objects):
 training rows at ``iteration`` (0-based, as detectron2 logs it), evaluation rows with
 ``bbox/AP``, ``bbox/AP50``, ... in percent and per category ``bbox/AP-<name>``. Steps are
 iterations. detectron2 appends to the file when training resumes, so iterations going back
 mark a restart; ``log.txt``'s ``[DetectionCheckpointer] Loading from`` (or ``Loading
-checkpoint from``) line before ``Starting training from iteration N`` names the checkpoint.
+checkpoint from``) line before ``Starting training from iteration N`` names the checkpoint, and
+its ``copypaste:`` results and per-category tables are imported where ``metrics.json`` lacks
+them (:mod:`detlab.importers.d2log`).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from detlab.errors import InvalidInputError, Problem
 from detlab.importers.canonical import COCO_CANONICAL, add_coco_canonical, add_value
+from detlab.importers.d2log import D2Log, read_d2_log
 from detlab.importers.lines import nothing_readable, read_json_lines, read_text
 from detlab.importers.model import ImportedEvaluation, ImportedRestart, ImportedRun
 from detlab.importers.source import Source
@@ -25,29 +28,44 @@ __all__ = ["SOURCE", "detect", "parse"]
 
 _SKIP = frozenset({"iteration", "eta_seconds"})
 _TASKS = ("bbox", "segm", "keypoints")
-_LOADING = re.compile(r"(?:Loading checkpoint from|\[\w*Checkpointer\] Loading from)\s+(\S+)")
-_STARTING = re.compile(r"Starting training from iteration (\d+)")
 _RESULTS = "coco_instances_results.json"
 
 
 def detect(path: Path) -> bool:
-    metrics = path / "metrics.json"
-    if not (path.is_dir() and metrics.is_file()):
+    """A folder with a ``metrics.json`` of ``iteration`` rows, or a detectron2 ``log.txt``."""
+    return _head_has(path / "metrics.json", b'"iteration"') or _head_has(path / "log.txt", b" d2.")
+
+
+def _head_has(path: Path, marker: bytes) -> bool:
+    if not path.is_file():
         return False
-    with metrics.open("rb") as handle:
-        return b'"iteration"' in handle.read(4096)
+    with path.open("rb") as handle:
+        return marker in handle.read(65536)
 
 
 def parse(path: Path, *, gt: Path | None = None, **_: Any) -> list[ImportedRun]:
     """The run of one output folder; ``gt`` evaluates its COCO results file."""
     name = path.parent.name if path.name == "output" and path.parent.name else path.name
     run = ImportedRun(source="detectron2", path=path, name=name, step_unit="iter")
-    metrics = path / "metrics.json"
+    log = read_d2_log(path / "log.txt")
+    last = _read_metrics(run, path / "metrics.json", log.resumes)
+    if log.results or log.tables:
+        run.files.append(path / "log.txt")
+        _add_log_results(run, log, last)
+    _read_config(run, path)
+    if gt is not None:
+        _evaluate(run, path, gt, last)
+    return [run]
+
+
+def _read_metrics(run: ImportedRun, metrics: Path, resumes: list[tuple[str, int, int]]) -> int:
+    """Add ``metrics.json``'s rows; the last iteration (-1 without rows)."""
+    if not metrics.is_file():
+        return -1
     rows = read_json_lines(metrics, run.problems)
     if not rows and metrics.stat().st_size > 0:
         raise nothing_readable(metrics, "detectron2 metrics (JSON lines)")
     run.files.append(metrics)
-    resumes = _resumes(path / "log.txt")
     last = -1
     for number, row in rows:
         step = row.get("iteration")
@@ -58,30 +76,29 @@ def parse(path: Path, *, gt: Path | None = None, **_: Any) -> list[ImportedRun]:
             run.add_restart(_restart(metrics, number, last, step, resumes))
         _add_row(run, row, step)
         last = step
-    _read_config(run, path)
-    if gt is not None:
-        _evaluate(run, path, gt, last)
-    return [run]
+    return last
+
+
+def _add_log_results(run: ImportedRun, log: D2Log, last: int) -> None:
+    """``copypaste:`` results that ``metrics.json`` lacks, and the per-category tables."""
+    for result in log.results:
+        step = result.step if result.step is not None else max(last, 0)
+        logged = run.metrics.get(f"val/{result.task}/AP", [])
+        if any(s == step for s, _ in logged):
+            continue
+        for name, value in result.values.items():
+            run.add_metric(f"val/{result.task}/{name}", step, value)
+        if result.task == "bbox":
+            add_coco_canonical(run, step, result.values, scale=0.01)
+    for at, task, values, line in log.tables:
+        data = {"format": "detectron2_per_category", "task": task, "classes": values,
+                "source": f"log.txt line {line}"}  # fmt: skip
+        step = at if at is not None else max(last, 0)
+        run.evaluations.append(ImportedEvaluation(step, "per_class_table", data))
 
 
 def _problem(path: Path, number: int, message: str) -> Problem:
     return Problem("warning", str(path), f"line {number}", "", message)
-
-
-def _resumes(log: Path) -> list[tuple[str, int, int]]:
-    """``(checkpoint, start iteration, line)`` for each resume in ``log.txt``."""
-    if not log.is_file():
-        return []
-    found: list[tuple[str, int, int]] = []
-    checkpoint = ""
-    for number, line in enumerate(read_text(log).splitlines(), start=1):
-        loading = _LOADING.search(line)
-        if loading:
-            checkpoint = loading.group(1).rstrip(".")
-        starting = _STARTING.search(line)
-        if starting and int(starting.group(1)) > 0:
-            found.append((checkpoint, int(starting.group(1)), number))
-    return found
 
 
 def _restart(

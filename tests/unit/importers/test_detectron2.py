@@ -100,3 +100,49 @@ def test_corrupted_line_reported_with_its_number(tmp_path: Path) -> None:
     (problem,) = run.problems
     assert problem.record == "line 4"
     assert run.best("val/AP") == (0.757732398239824, 300)
+
+
+#: The end of a training log as detectron2 prints it (lines in the format of d2's
+#: CommonMetricPrinter, COCOEvaluator and print_csv_format; values those of metrics.json).
+FINAL_EVAL_LOG = """\
+[08/08 13:47:20 d2.utils.events]:  eta: 0:00:25  iter: 279  total_loss: 0.5279  lr: 0.00023252
+[08/08 13:47:45 d2.utils.events]:  eta: 0:00:00  iter: 299  total_loss: 0.4286  lr: 0.00024917
+[08/08 13:47:46 d2.engine.hooks]: Overall training speed: 298 iterations in 0:06:06
+[08/08 13:47:48 d2.evaluation.coco_evaluation]: Evaluation results for bbox:
+|   AP   |  AP50   |  AP75  |  APs  |  APm   |  APl   |
+|:------:|:-------:|:------:|:-----:|:------:|:------:|
+| 75.773 | 100.000 | 91.749 |  nan  | 83.287 | 72.016 |
+[08/08 13:47:48 d2.evaluation.coco_evaluation]: Per-category bbox AP:
+| category   | AP     | category   | AP     | category   | AP     |
+|:-----------|:-------|:-----------|:-------|:-----------|:-------|
+| date       | 79.742 | fig        | 64.290 | hazelnut   | 83.287 |
+[08/08 13:47:48 d2.engine.defaults]: Evaluation results for fruit_val in csv format:
+[08/08 13:47:48 d2.evaluation.testing]: copypaste: Task: bbox
+[08/08 13:47:48 d2.evaluation.testing]: copypaste: AP,AP50,AP75,APs,APm,APl
+[08/08 13:47:48 d2.evaluation.testing]: copypaste: 75.7732,100.0000,91.7492,nan,83.2871,72.0163
+"""
+
+
+def test_log_tables_join_metrics_without_duplicating_them(tmp_path: Path) -> None:
+    folder = Path(shutil.copytree(OUTPUT, tmp_path / "fruits" / "output"))
+    (folder / "log.txt").write_text(FINAL_EVAL_LOG)
+    run = _parse(folder)
+    assert [s for s, _ in run.metrics["val/bbox/AP"]] == [99, 199, 300]  # no second 300
+    (table,) = run.evaluations
+    assert (table.step, table.protocol) == (300, "per_class_table")
+    assert table.data["classes"]["fig"] == {"AP": 64.29}
+    assert table.data["task"] == "bbox"
+
+
+def test_eval_only_log_without_metrics_json(tmp_path: Path) -> None:
+    folder = tmp_path / "eval_only"
+    folder.mkdir()
+    (folder / "log.txt").write_text(FINAL_EVAL_LOG)
+    assert detectron2.detect(folder)
+    run = _parse(folder)
+    best = run.best("val/AP")  # copypaste's 75.7732 / 100, after the last "iter: 299" line
+    assert best is not None
+    assert best[1] == 300
+    assert best[0] == pytest.approx(0.757732)
+    assert run.metrics["val/bbox/APl"] == [(300, 72.0163)]
+    assert math.isnan(run.metrics["val/APs"][0][1])
