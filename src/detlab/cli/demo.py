@@ -17,6 +17,7 @@ from detlab.demo import TourResult, run_dataset_tour
 from detlab.store import open_store
 
 if TYPE_CHECKING:
+    from detlab.core.runs import RunRecord
     from detlab.demo.experiments import ExperimentTour
 
 __all__ = ["register"]
@@ -48,7 +49,9 @@ def demo_command(
     console.print("[bold]5. Training[/bold] the series (a NumPy grid detector, real SGD) ...")
     with open_store(url) as opened:
         images = result.annotations.parent / "images"
-        experiments = run_experiment_tour(opened, url, result.annotations, images, out, seed=seed)
+        experiments = run_experiment_tour(
+            opened, url, result.annotations, images, out, seed=seed, progress=_print_run
+        )
         project = experiments.project
         diff = opened.param_diff(project, BASELINE, experiments.records[-1].name)
         from detlab.report.render import render_report  # noqa: PLC0415
@@ -62,6 +65,12 @@ def demo_command(
     console.print(f"done in {time.perf_counter() - started:.1f} s; everything is under {out}/")
     if not result.report.ok or any(rt.max_box_error > 1e-3 for rt in result.round_trips):
         raise typer.Exit(1)
+
+
+def _print_run(record: RunRecord, seconds: float) -> None:
+    best = record.best
+    shown = f"best val/AP50 {100 * best.value:.2f}% @ epoch {best.step}" if best else "no AP"
+    console.print(f"   {record.name}: {record.status}, {shown} ({seconds:.1f} s)", markup=False)
 
 
 def _print_tour(result: TourResult) -> None:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,17 +89,22 @@ def run_experiment_tour(
     out: Path,
     *,
     seed: int = 0,
+    progress: Callable[[RunRecord, float], None] | None = None,
 ) -> ExperimentTour:
-    """Train and record the series under ``out/runs``; returns what the store then says."""
+    """Train and record the series under ``out/runs`` (replacing an earlier series' files
+    there); ``progress`` hears of each run as it ends. Returns what the store then says."""
     project = fresh_project(store)
     base = _base_config(annotations, images, out, seed=seed)
+    shutil.rmtree(out / "runs", ignore_errors=True)
+    Path(base["data"]["cache"]).unlink(missing_ok=True)  # the images may have changed
     prepare_data(annotations, images, grid_spec(base), cache=base["data"]["cache"])
     supervised: dict[str, str] = {}
-    for planned in SERIES[:FIRST_ROUND]:
+    for planned in _in_order(store, project, base):
+        started = time.perf_counter()
         _launch(planned, base, project, url, out, supervised)
-    _launch(_longer(store, project, base), base, project, url, out, supervised)
-    for planned in SERIES[FIRST_ROUND:]:
-        _launch(planned, base, project, url, out, supervised)
+        if progress is not None:
+            record = next(r for r in store.runs(project, metric=METRIC) if r.name == planned.name)
+            progress(record, time.perf_counter() - started)
     names = [r.name for r in store.runs(project)]
     for name in names:
         _conclude(store, project, name)
@@ -134,6 +141,13 @@ def _base_config(annotations: Path, images: Path, out: Path, *, seed: int) -> di
             "seed": seed,
         }
     )
+
+
+def _in_order(store: SQLStore, project: str, base: dict[str, Any]) -> Iterator[Planned]:
+    """The series in launch order; the longer schedule is planned once the first round ran."""
+    yield from SERIES[:FIRST_ROUND]
+    yield _longer(store, project, base)
+    yield from SERIES[FIRST_ROUND:]
 
 
 def _longer(store: SQLStore, project: str, base: dict[str, Any]) -> Planned:
