@@ -254,6 +254,12 @@ def _segment_at(run: ImportedRun, step: int | None) -> int:
     return run.segment
 
 
+def _last_written(run: ImportedRun) -> datetime | None:
+    """When the run's files were last written (the end of training, as far as files tell)."""
+    times = [f.stat().st_mtime for f in run.files if f.is_file()]
+    return datetime.fromtimestamp(max(times), timezone.utc) if times else None
+
+
 def _utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
@@ -278,4 +284,4 @@ def _store(conn: Connection, run_id: int, run: ImportedRun, changes: _Changes) -
             prefix=evaluation.prefix, data=evaluation.data,
             segment=_segment_at(run, evaluation.step),
         )  # fmt: skip
-    writes.update_run(conn, run_id, segment=run.segment, ended=datetime.now(timezone.utc))
+    writes.update_run(conn, run_id, segment=run.segment, ended=_last_written(run))
