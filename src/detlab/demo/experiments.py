@@ -53,7 +53,7 @@ SERIES = (
     Planned(BASELINE, "baseline of the series: SGD, warm-up + cosine, flip and colour jitter"),
     Planned("griddet-low-lr-sgd", "lower the peak learning rate from 1e-3 to 3e-4",
             {"optimizer": {"lr": 3e-4}}),
-    Planned("griddet-low-obj-sgd", "lower lambda_obj from 5 to 1 (the class and coord weight)",
+    Planned("griddet-low-obj-sgd", "lower lambda_obj from 5 to 1, the class weight",
             {"loss": {"lambda_obj": 1.0}}),
     Planned("griddet-no-aug-sgd", "turn augmentation off (no flip, no colour jitter)",
             {"augment": {"flip": 0.0, "jitter": 0.0}}),

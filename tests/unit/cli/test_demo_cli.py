@@ -39,7 +39,7 @@ def _check_series(store: SQLStore, stdout: str) -> None:
     assert max(values[4:]) > values[0]  # it learns
     restarted = runs["griddet-high-lr-sgd"]
     assert restarted.status == "finished"
-    [restart] = store.restarts(project, restarted.name)
+    restart = store.restarts(project, restarted.name)[0]
     assert restart.reason == "nan"
     assert restart.seed == 28
     assert restart.loaded_epoch is not None
