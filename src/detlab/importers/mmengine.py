@@ -12,6 +12,7 @@ and key (training rows averaged, ``train/lr`` the last); iteration-based runs
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from detlab.importers.source import Source
 
 __all__ = ["SOURCE", "detect", "parse"]
 
+_TIMESTAMP = re.compile(r"\d{8}_\d{6}")
 _SKIP_VAL = frozenset({"step", "data_time", "time", "epoch", "iter"})
 
 
@@ -33,10 +35,13 @@ def _scalars(folder: Path) -> Path:
 
 
 def _launches(path: Path) -> list[Path]:
-    """The timestamp folders of a work dir (or the folder itself when it is one)."""
+    """The timestamp folders (``20230605_200941``) of a work dir, or the folder itself when it
+    holds ``vis_data/`` (one launch)."""
     if _scalars(path).is_file():
         return [path]
-    return sorted(p for p in path.iterdir() if p.is_dir() and _scalars(p).is_file())
+    return sorted(
+        p for p in path.iterdir() if _TIMESTAMP.fullmatch(p.name) and _scalars(p).is_file()
+    )
 
 
 def detect(path: Path) -> bool:

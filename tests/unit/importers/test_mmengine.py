@@ -66,3 +66,15 @@ def test_corrupted_line_reported_and_the_rest_read(tmp_path: Path) -> None:
     (problem,) = run.problems
     assert problem.record == "line 3"
     assert run.best("val/VOCmAP") == (0.7043, 40)
+
+
+def test_public_mmpretrain_run_with_its_config() -> None:
+    """The first 12 lines of a public run's scalars.json (a classifier: no detection metric)."""
+    run = _parse(FIXTURES / "openmmlab_camp")
+    assert run.best("val/accuracy/top1") == (83.67346954345703, 5)
+    assert run.metrics["train/loss"][0] == (1, 1.7152580142021179)
+    assert "val/AP" not in run.metrics
+    assert run.params["model.backbone.depth"] == 50
+    assert run.params["model.backbone.out_indices"] == [3]
+    assert run.params["param_scheduler.milestones"] == [30, 60, 90]
+    assert run.params["randomness.seed"] is None

@@ -40,7 +40,7 @@ def test_work_dirs_find_each_run_folder_once() -> None:
         ("mmdet2", "faster_rcnn_r50_fpn_1x_voc0712"),
     }
     mm = {p.name for _, p in discover(FIXTURES / "mmengine")}
-    assert mm == {"toy_coco_epochs", "toy_voc_iters"}  # not each timestamp folder
+    assert mm == {"openmmlab_camp", "toy_coco_epochs", "toy_voc_iters"}  # not each launch
 
 
 def test_a_pasted_file_given_directly() -> None:
