@@ -23,6 +23,7 @@ Segments follow the file: points after the n-th restart are in segment n.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -130,11 +131,15 @@ def _new_name(conn: Connection, project: str, wanted: str, *, explicit: bool) ->
 
 
 def best_of(run: ImportedRun) -> tuple[str, float, int] | None:
-    """The best value of the first of ``val/AP``, ``val/VOCmAP``, ``val/AP50`` the run has."""
+    """The best value of the first of ``val/AP``, ``val/VOCmAP``, ``val/AP50`` the run has,
+    by the store's rule: the latest value per step, the earliest step of the best."""
     for key in ("val/AP", "val/VOCmAP", "val/AP50"):
-        found = run.best(key)
-        if found is not None:
-            return key, found[0], found[1]
+        latest = dict(run.metrics.get(key, ()))  # later points of a step replace earlier ones
+        finite = sorted((s, v) for s, v in latest.items() if math.isfinite(v))
+        if finite:
+            value = max(v for _, v in finite)
+            step = next(s for s, v in finite if v == value)
+            return key, value, step
     return None
 
 
