@@ -37,7 +37,9 @@ from detlab.sdk.run import Run
 __all__ = ["UltralyticsRecorder", "attach", "epoch_metrics"]
 
 
-def attach(model: Any, *, project: str, name: str | None = None, **init_kwargs: Any) -> Any:
+def attach(
+    model: Any, *, project: str, name: str | None = None, **init_kwargs: Any
+) -> UltralyticsRecorder:
     """Register detlab's callbacks on an ``ultralytics.YOLO`` model; returns the recorder.
 
     The run starts when training starts (``detlab.init(project, name, **init_kwargs)``, with
@@ -72,10 +74,10 @@ class UltralyticsRecorder:
         }
 
     def on_pretrain_routine_start(self, trainer: Any) -> None:
-        params = dict(self.init_kwargs.pop("params", None) or {})
-        params.update(plain_params(vars(trainer.args)))
+        kwargs = {k: v for k, v in self.init_kwargs.items() if k != "params"}
+        kwargs.setdefault("resume", bool(getattr(trainer, "resume", False)))
+        params = {**(self.init_kwargs.get("params") or {}), **plain_params(vars(trainer.args))}
         name = self.name or trainer.save_dir.name
-        kwargs = {"resume": bool(getattr(trainer, "resume", False)), **self.init_kwargs}
         self.run = init(project=self.project, name=name, params=params, **kwargs)
 
     def on_train_start(self, trainer: Any) -> None:
