@@ -6,11 +6,12 @@ Runs from different frameworks compare through ``val/AP``, ``val/AP50``, ``val/A
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
-from detlab.importers.model import ImportedRun
+from detlab.importers.model import ImportedRestart, ImportedRun
 
-__all__ = ["COCO_CANONICAL", "add_coco_canonical", "add_value"]
+__all__ = ["COCO_CANONICAL", "add_coco_canonical", "add_value", "mark_nan_restart"]
 
 #: COCO summary names (pycocotools, detectron2's ``bbox/AP50``...) -> canonical keys.
 COCO_CANONICAL = {
@@ -40,3 +41,13 @@ def add_coco_canonical(
         if name in values:
             value = float(values[name])
             run.add_metric(key, step, float("nan") if value == -1 else value * scale)
+
+
+def mark_nan_restart(run: ImportedRun, restart: ImportedRestart) -> ImportedRestart:
+    """Reason ``nan`` when the last ``train/loss`` before the restart is NaN (why people
+    restart); the detail keeps how training resumed."""
+    points = run.metrics.get("train/loss", [])
+    if points and math.isnan(points[-1][1]):
+        restart.reason = "nan"
+        restart.detail = f"train/loss NaN at step {points[-1][0]}; {restart.detail}"
+    return restart

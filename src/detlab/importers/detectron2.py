@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from detlab.errors import InvalidInputError, Problem
-from detlab.importers.canonical import COCO_CANONICAL, add_coco_canonical, add_value
+from detlab.importers.canonical import (
+    COCO_CANONICAL,
+    add_coco_canonical,
+    add_value,
+    mark_nan_restart,
+)
 from detlab.importers.d2log import D2Log, read_d2_log
 from detlab.importers.lines import nothing_readable, read_json_lines, read_text
 from detlab.importers.model import ImportedEvaluation, ImportedRestart, ImportedRun
@@ -73,7 +78,7 @@ def _read_metrics(run: ImportedRun, metrics: Path, resumes: list[tuple[str, int,
             run.problems.append(_problem(metrics, number, "no integer 'iteration'; row skipped"))
             continue
         if step < last:
-            run.add_restart(_restart(metrics, number, last, step, resumes))
+            run.add_restart(mark_nan_restart(run, _restart(metrics, number, last, step, resumes)))
         _add_row(run, row, step)
         last = step
     return last

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from detlab.errors import Problem
-from detlab.importers.canonical import add_coco_canonical, add_value
+from detlab.importers.canonical import add_coco_canonical, add_value, mark_nan_restart
 from detlab.importers.lines import bad_line, nothing_readable, read_json_lines
 from detlab.importers.model import ImportedRestart, ImportedRun
 from detlab.importers.openmmlab import (
@@ -105,7 +105,10 @@ def _read_log(
     rows = [(n, r) for n, r in records if r.get("mode") in ("train", "val")]
     if rows and not first:
         epochs.flush(run)
-        run.add_restart(_restart(log, rows[0], text, epochs.last_epoch))
+        restart = _restart(log, rows[0], text, epochs.last_epoch)
+        seed = _meta(records).get("seed")
+        restart.seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+        run.add_restart(mark_nan_restart(run, restart))
         epochs.epoch = epochs.last_epoch = None
     for number, row in rows:
         step = row.get(step_key)
@@ -134,7 +137,8 @@ def _add_row(
     if epochs.last_epoch is not None and step < epochs.last_epoch and row.get("mode") == "train":
         epochs.flush(run)
         detail = f"{log.name} line {number}: epoch {step} after epoch {epochs.last_epoch}"
-        run.add_restart(ImportedRestart(epochs.last_epoch, step - 1, "unknown", detail))
+        restart = ImportedRestart(epochs.last_epoch, step - 1, "unknown", detail)
+        run.add_restart(mark_nan_restart(run, restart))
     if row.get("mode") == "train":
         if run.step_unit == "iter":
             for key, value in row.items():

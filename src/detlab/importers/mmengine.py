@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from detlab.errors import Problem
-from detlab.importers.canonical import add_coco_canonical, add_value
+from detlab.importers.canonical import add_coco_canonical, add_value, mark_nan_restart
 from detlab.importers.lines import nothing_readable, read_json_lines
 from detlab.importers.model import ImportedRestart, ImportedRun
 from detlab.importers.openmmlab import EpochMeans, TextLog, apply_config, numeric, read_text_log
@@ -59,7 +59,7 @@ def parse(path: Path, **_: Any) -> list[ImportedRun]:
         text = _text_log(launch, run.step_unit == "iter")
         if index and rows:
             epochs.flush(run)
-            run.add_restart(_restart(launch, rows, text, epochs.last_epoch))
+            run.add_restart(mark_nan_restart(run, _restart(launch, rows, text, epochs.last_epoch)))
         _add_rows(run, rows, epochs)
         run.files.append(_scalars(launch))
         if text is not None:

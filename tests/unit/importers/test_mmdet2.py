@@ -117,3 +117,28 @@ def test_epochs_going_back_in_one_log_are_a_restart(tmp_path: Path) -> None:
     (restart,) = run.restarts
     assert (restart.epoch, restart.loaded_epoch, restart.reason) == (2, 0, "unknown")
     assert "line 4" in restart.detail
+
+
+def test_nan_loss_before_a_resume_gives_reason_nan_and_the_new_seed(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    first = [
+        '{"env_info": "", "seed": 7, "exp_name": "run.py"}',
+        '{"mode": "train", "epoch": 7, "iter": 50, "lr": 0.02, "loss": 0.61}',
+        '{"mode": "val", "epoch": 7, "iter": 285, "lr": 0.02, "bbox_mAP": 0.41}',
+        '{"mode": "train", "epoch": 8, "iter": 50, "lr": 0.02, "loss": NaN}',
+    ]
+    second = [
+        '{"env_info": "", "seed": 28, "exp_name": "run.py"}',
+        '{"mode": "train", "epoch": 8, "iter": 50, "lr": 0.02, "loss": 0.59}',
+    ]
+    (folder / "20200101_000000.log.json").write_text("\n".join(first) + "\n")
+    (folder / "20200102_000000.log.json").write_text("\n".join(second) + "\n")
+    (folder / "20200102_000000.log").write_text(
+        "2020-01-02 00:00:01,000 - mmdet - INFO - load checkpoint from local path: epoch_7.pth\n"
+        "2020-01-02 00:00:02,000 - mmdet - INFO - resumed epoch 7, iter 1995\n"
+    )
+    run = _parse(folder)
+    (restart,) = run.restarts
+    assert (restart.epoch, restart.loaded_epoch, restart.reason, restart.seed) == (8, 7, "nan", 28)
+    assert restart.detail.startswith("train/loss NaN at step 8; resumed from epoch_7.pth")
