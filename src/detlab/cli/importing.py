@@ -34,7 +34,9 @@ _SOURCE_NAMES = ", ".join(s.name for s in SOURCES)
 
 def import_command(
     paths: list[Path] = typer.Argument(
-        ..., help="Run folders, folders of runs (work_dirs/), files, or - for standard input."
+        ...,
+        metavar="PATH...",
+        help="Run folders, folders of runs (work_dirs/), files, or - for standard input.",
     ),
     project: str | None = typer.Option(
         None, "--project", "-p", help="The project (default: DETLAB_PROJECT, else 'imported')."
@@ -50,7 +52,8 @@ def import_command(
     json_out: Path | None = typer.Option(None, "--json", help="Also write the summary as JSON."),
     store_url: str | None = STORE_OPTION,
 ) -> None:
-    """Import training runs: mmdetection 2.x/3.x, detectron2, pasted COCO/VOC tables, ..."""
+    """Import training runs from their logs: mmdetection 2.x/3.x, detectron2, Ultralytics,
+    YOLOv5, TensorBoard, pasted pycocotools summaries and per-class tables."""
     _check_usage(paths, name, source)
     runs = [run for path in paths for run in parse_path(path, source=source, gt=gt)]
     if name is not None and len(runs) > 1:
