@@ -35,7 +35,7 @@ _SOURCE_NAMES = ", ".join(s.name for s in SOURCES)
 def import_command(
     paths: list[Path] = typer.Argument(
         ...,
-        metavar="PATH...",
+        metavar="PATH",
         help="Run folders, folders of runs (work_dirs/), files, or - for standard input.",
     ),
     project: str | None = typer.Option(
