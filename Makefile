@@ -19,8 +19,9 @@ $(BIN)/python:
 	# pip >= 25.1 installs PEP 735 dependency groups (--group dev)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
 
+# the demo's report draws its curves with Matplotlib (the `plots` extra)
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[plots]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
