@@ -372,13 +372,13 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db' / 'lab.db'}"
     first = cli(url, "db", "upgrade")
     assert first.returncode == 0, first.stderr
-    assert first.stdout == f"{url}: revision none -> 0001\n"
+    assert first.stdout == f"{url}: revision none -> 0002\n"
     again = cli(url, "db", "upgrade", "--store", url)
-    assert again.stdout == f"{url}: already at 0001\n"
+    assert again.stdout == f"{url}: already at 0002\n"
     assert cli_json(url, "db", "current") == {
         "store": url,
-        "revision": "0001",
-        "head": "0001",
+        "revision": "0002",
+        "head": "0002",
         "unversioned": False,
     }
     with open_store(url) as store:  # the upgraded store opens

@@ -45,6 +45,8 @@ __all__ = [
     "Base",
     "DatasetRow",
     "EvaluationRow",
+    "MetricBlockRow",
+    "MetricKeyRow",
     "MetricRow",
     "ParamRow",
     "ProjectRow",
@@ -158,18 +160,44 @@ class ParamRow(Base):
     number: Mapped[float | None] = mapped_column(Double)
 
 
-class MetricRow(Base):
-    __tablename__ = "metrics"
-    __table_args__ = (Index("ix_metrics_run_key_step", "run_id", "key", "step"),)
+class MetricKeyRow(Base):
+    """A metric name, stored once: points carry its integer id."""
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(255))
+    __tablename__ = "metric_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+
+
+class MetricRow(Base):
+    """One point. The table has no secondary index and no foreign key, so that inserting a
+    batch only appends (ids are given by the writer, consecutive within a batch); points are
+    found through :class:`MetricBlockRow`. ``id`` order is logging order within a key."""
+
+    __tablename__ = "metrics"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    run_id: Mapped[int] = mapped_column(Integer)
+    key_id: Mapped[int] = mapped_column(Integer)
     step: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float | None] = mapped_column(Double)
     flag: Mapped[int] = mapped_column(SmallInteger, default=0)
     segment: Mapped[int] = mapped_column(Integer, default=0)
     time: Mapped[float] = mapped_column(Double)
+
+
+class MetricBlockRow(Base):
+    """Where a run's points of one key are: a range of metric ids (``first_id`` to
+    ``last_id``) holding them, among other points perhaps (queries filter by run and key).
+    One per batch and key, extended while a run's batches follow each other."""
+
+    __tablename__ = "metric_blocks"
+    __table_args__ = (Index("ix_metric_blocks_run_id_last_id", "run_id", "last_id"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("metric_keys.id"), primary_key=True)
+    first_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class EvaluationRow(Base):

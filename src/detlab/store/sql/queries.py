@@ -31,6 +31,8 @@ from detlab.store.sql.models import (
     ArtifactRow,
     DatasetRow,
     EvaluationRow,
+    MetricBlockRow,
+    MetricKeyRow,
     MetricRow,
     ParamRow,
     ProjectRow,
@@ -42,7 +44,7 @@ from detlab.store.sql.models import (
     SubmissionRow,
     as_utc,
 )
-from detlab.store.sql.writes import find_run_id
+from detlab.store.sql.writes import find_run_id, metric_key_ids, run_points
 
 __all__ = [
     "best_values",
@@ -228,10 +230,14 @@ def _run_query(
     return query.order_by(RunRow.created, RunRow.id)
 
 
-def _latest_ids(key: str, run_ids: Sequence[int]) -> Any:
+def _key_ids(conn: Connection, keys: Iterable[str]) -> list[int]:
+    return list(metric_key_ids(conn, keys).values())
+
+
+def _latest_ids(key_id: int, run_ids: Sequence[int]) -> Any:
     return (
-        select(func.max(MetricRow.id).label("id"))
-        .where(MetricRow.key == key, MetricRow.run_id.in_(run_ids))
+        run_points(run_ids, [key_id])
+        .add_columns(func.max(MetricRow.id).label("id"))
         .group_by(MetricRow.run_id, MetricRow.step)
         .subquery()
     )
@@ -242,9 +248,10 @@ def best_values(
 ) -> dict[int, BestValue]:
     """Each run's best finite value of ``key`` (latest value per step) and its step."""
     check_mode(mode)
-    if not run_ids:
+    key_ids = _key_ids(conn, [key])
+    if not run_ids or not key_ids:
         return {}
-    latest = _latest_ids(key, run_ids)
+    latest = _latest_ids(key_ids[0], run_ids)
     order = MetricRow.value.desc() if mode == "max" else MetricRow.value.asc()
     ranked = (
         select(
@@ -271,13 +278,16 @@ def metric_history(
     """Points of ``key`` by step: the latest per step, or every point in logging order."""
     run_id = find_run_id(conn, project, run)
     columns = (MetricRow.step, MetricRow.value, MetricRow.flag, MetricRow.segment, MetricRow.time)
-    query = select(*columns).where(MetricRow.run_id == run_id, MetricRow.key == key)
-    if all_segments:
-        query = query.order_by(MetricRow.segment, MetricRow.step, MetricRow.id)
-    else:
-        latest = _latest_ids(key, [run_id])
-        query = query.join(latest, latest.c.id == MetricRow.id).order_by(MetricRow.step)
-    rows = [(int(s), v, int(f), int(g), float(t)) for s, v, f, g, t in conn.execute(query)]
+    key_ids = _key_ids(conn, [key])
+    rows = []
+    if key_ids:
+        query = run_points([run_id], key_ids).add_columns(*columns)
+        if all_segments:
+            query = query.order_by(MetricRow.segment, MetricRow.step, MetricRow.id)
+        else:
+            latest = _latest_ids(key_ids[0], [run_id])
+            query = query.join(latest, latest.c.id == MetricRow.id).order_by(MetricRow.step)
+        rows = [(int(s), v, int(f), int(g), float(t)) for s, v, f, g, t in conn.execute(query)]
     if not rows and key not in metric_keys(conn, project, run):
         known = ", ".join(metric_keys(conn, project, run)) or "none"
         raise NotFoundError(f"run {run!r} has no metric {key!r} (metrics: {known})")
@@ -286,7 +296,12 @@ def metric_history(
 
 def metric_keys(conn: Connection, project: str, run: str) -> list[str]:
     run_id = find_run_id(conn, project, run)
-    query = select(MetricRow.key).where(MetricRow.run_id == run_id).distinct()
+    query = (
+        select(MetricKeyRow.name)
+        .join(MetricBlockRow, MetricBlockRow.key_id == MetricKeyRow.id)
+        .where(MetricBlockRow.run_id == run_id)
+        .distinct()
+    )
     return sorted(conn.execute(query).scalars())
 
 
@@ -381,17 +396,20 @@ def bulk_histories(
         return out
     columns = (
         MetricRow.run_id,
-        MetricRow.key,
+        MetricKeyRow.name,
         MetricRow.step,
         MetricRow.value,
         MetricRow.flag,
         MetricRow.segment,
         MetricRow.time,
     )
-    query = select(*columns).where(MetricRow.run_id.in_(list(by_id)))
-    if keys is not None:
-        query = query.where(MetricRow.key.in_(list(keys)))
-    query = query.order_by(MetricRow.run_id, MetricRow.key, MetricRow.id)
+    key_ids = None if keys is None else _key_ids(conn, keys)
+    query = (
+        run_points(list(by_id), key_ids)
+        .add_columns(*columns)
+        .join(MetricKeyRow, MetricKeyRow.id == MetricBlockRow.key_id)
+        .order_by(MetricRow.run_id, MetricKeyRow.name, MetricRow.id)
+    )
     rows = conn.execute(query).all()
     # Rows come grouped by (run, key): cut the fetched list where either changes.
     start = 0

@@ -27,9 +27,9 @@ __all__ = [
 ]
 
 #: The newest migration; a fresh store is stamped with it.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 #: Every revision this detlab knows, oldest first.
-KNOWN_REVISIONS = ("0001",)
+KNOWN_REVISIONS = ("0001", "0002")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 _SCHEMA_LOCK = 0x6465746C  # "detl": the advisory lock key for schema changes on PostgreSQL

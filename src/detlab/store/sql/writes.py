@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, delete, func, insert, select, text, update
 
 from detlab.core.runs import RESTART_REASONS, RUN_STATUSES, flatten_params
 from detlab.errors import AlreadyExistsError, InvalidInputError, NotFoundError
@@ -20,6 +21,8 @@ from detlab.store.sql.models import (
     Base,
     DatasetRow,
     EvaluationRow,
+    MetricBlockRow,
+    MetricKeyRow,
     MetricRow,
     ParamRow,
     ProjectRow,
@@ -45,7 +48,9 @@ __all__ = [
     "find_run_id",
     "insert_metrics",
     "link_dataset",
+    "metric_key_ids",
     "resume_state",
+    "run_points",
     "run_status",
     "segment_last_step",
     "set_baselines",
@@ -115,7 +120,7 @@ def resume_state(conn: Connection, project: str, name: str) -> tuple[int, int, i
     if found is None:
         return None
     run_id, segment = int(found[0]), int(found[1])
-    last = conn.execute(select(func.max(MetricRow.step)).where(MetricRow.run_id == run_id)).scalar()
+    last = conn.execute(_last_step(run_id)).scalar()
     return run_id, segment, 0 if last is None else int(last) + 1
 
 
@@ -128,18 +133,41 @@ def attach_state(conn: Connection, run_id: int) -> tuple[str, str, int, int]:
     ).first()
     if found is None:
         raise NotFoundError(f"no run with id {run_id} in the store (DETLAB_RUN_ID)")
-    last = conn.execute(select(func.max(MetricRow.step)).where(MetricRow.run_id == run_id)).scalar()
+    last = conn.execute(_last_step(run_id)).scalar()
     return str(found[0]), str(found[1]), int(found[2]), 0 if last is None else int(last) + 1
 
 
 def segment_last_step(conn: Connection, run_id: int) -> int | None:
     """The last step a run logged in its current segment (None: nothing yet)."""
-    found = conn.execute(
-        select(func.max(MetricRow.step))
-        .join(RunRow, RunRow.id == MetricRow.run_id)
-        .where(MetricRow.run_id == run_id, MetricRow.segment == RunRow.segment)
-    ).scalar()
+    segment = select(RunRow.segment).where(RunRow.id == run_id).scalar_subquery()
+    found = conn.execute(_last_step(run_id).where(MetricRow.segment == segment)).scalar()
     return None if found is None else int(found)
+
+
+def run_points(run_ids: Sequence[int], key_ids: Sequence[int] | None = None) -> Any:
+    """``SELECT`` over blocks joined to their points, of ``run_ids`` (and ``key_ids``)."""
+    m, b = MetricRow, MetricBlockRow
+    query = (
+        select()
+        .select_from(b)
+        .join(
+            m,
+            and_(
+                m.id >= b.first_id,
+                m.id <= b.last_id,
+                m.run_id == b.run_id,
+                m.key_id == b.key_id,
+            ),
+        )
+    )
+    query = query.where(b.run_id.in_(list(run_ids)))
+    if key_ids is not None:
+        query = query.where(b.key_id.in_(list(key_ids)))
+    return query
+
+
+def _last_step(run_id: int) -> Any:
+    return run_points([run_id]).add_columns(func.max(MetricRow.step))
 
 
 def run_status(conn: Connection, run_id: int) -> str:
@@ -281,15 +309,87 @@ def set_tags(
 def insert_metrics(conn: Connection, rows: Sequence[MetricBatchRow]) -> None:
     """Insert a batch of points with the driver's own executemany (the writer's hot path).
 
-    The tuples go to the DB-API cursor as they are: building a dict per point for SQLAlchemy's
-    parameter processing would cost more than the insert itself.
+    Keys become ids from ``metric_keys`` (new names are added). The points get consecutive
+    ids after the largest one stored, in the batch's order, which keeps each key's logging
+    order; the ``metrics`` table has no secondary index to update, and one
+    ``metric_blocks`` row per run and key says which ids hold its points (the previous block
+    is extended when the run's last batch ended just before). Serialised with other writers:
+    SQLite's write lock, a transaction-scoped advisory lock on PostgreSQL.
     """
     if not rows:
         return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _METRICS_LOCK})
+    run_ids, keys, steps, values, flags, segments, times = (
+        list(map(itemgetter(column), rows)) for column in range(7)
+    )
+    names = metric_key_ids(conn, set(keys), create=True)
+    key_ids = list(map(names.__getitem__, keys))
+    metrics = _t(MetricRow)
+    first = int(conn.execute(select(func.coalesce(func.max(metrics.c.id), 0))).scalar_one()) + 1
+    ids = range(first, first + len(rows))
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    columns = "run_id, key, step, value, flag, segment, time"
-    statement = f"INSERT INTO metrics ({columns}) VALUES ({', '.join([marker] * 7)})"
-    conn.exec_driver_sql(statement, list(rows))
+    columns = "id, run_id, key_id, step, value, flag, segment, time"
+    statement = f"INSERT INTO metrics ({columns}) VALUES ({', '.join([marker] * 8)})"
+    # The DB-API cursor takes the rows lazily: zip hands out one tuple at a time (reused when
+    # the driver let go of it), so the batch is never copied and the collector never runs.
+    cursor = conn.connection.cursor()
+    try:
+        # sqlite3 and psycopg both take any iterable of rows
+        lazy = zip(ids, run_ids, key_ids, steps, values, flags, segments, times, strict=True)
+        cursor.executemany(statement, cast("Sequence[Sequence[Any]]", lazy))
+    finally:
+        cursor.close()
+    _add_blocks(conn, set(zip(run_ids, key_ids, strict=True)), first, ids[-1])
+
+
+_METRICS_LOCK = 0x646C6D74  # "dlmt": the advisory lock key for metric inserts on PostgreSQL
+
+
+def metric_key_ids(
+    conn: Connection, names: Iterable[str], *, create: bool = False
+) -> dict[str, int]:
+    """Ids of the metric ``names`` that exist (all of them with ``create``, adding new ones)."""
+    wanted = sorted(set(names))
+    table = _t(MetricKeyRow)
+    found = {
+        str(name): int(key_id)
+        for key_id, name in conn.execute(
+            select(table.c.id, table.c.name).where(table.c.name.in_(wanted))
+        )
+    }
+    missing = [name for name in wanted if name not in found]
+    if create and missing:
+        conn.execute(insert(table), [{"name": name} for name in missing])
+        return metric_key_ids(conn, wanted)
+    return found
+
+
+def _add_blocks(conn: Connection, pairs: set[tuple[int, int]], first: int, last: int) -> None:
+    """Record ids ``first..last`` as holding each (run, key) of ``pairs``."""
+    blocks = _t(MetricBlockRow)
+    for run_id in sorted({run for run, _ in pairs}):
+        key_ids = sorted(key for run, key in pairs if run == run_id)
+        # Blocks of this run that end just before this batch: extend them.
+        follows = blocks.c.run_id == run_id, blocks.c.last_id == first - 1
+        extended = set(
+            conn.execute(
+                select(blocks.c.key_id).where(*follows, blocks.c.key_id.in_(key_ids))
+            ).scalars()
+        )
+        if extended:
+            conn.execute(
+                update(blocks)
+                .where(*follows, blocks.c.key_id.in_(sorted(extended)))
+                .values(last_id=last)
+            )
+        new = [
+            {"run_id": run_id, "key_id": key, "first_id": first, "last_id": last}
+            for key in key_ids
+            if key not in extended
+        ]
+        if new:
+            conn.execute(insert(blocks), new)
 
 
 def add_restart(
@@ -394,8 +494,10 @@ def link_dataset(
 def delete_run(conn: Connection, project: str, name: str) -> None:
     """Delete a run and everything recorded for it (foreign keys cascade)."""
     run_id = find_run_id(conn, project, name)
+    points = run_points([run_id]).add_columns(MetricRow.id)
+    conn.execute(delete(MetricRow).where(MetricRow.id.in_(points)))
     for table in (
-        MetricRow, ParamRow, RunTagRow, RunBaselineRow, RestartRow, EvaluationRow,
+        MetricBlockRow, ParamRow, RunTagRow, RunBaselineRow, RestartRow, EvaluationRow,
         ArtifactRow, SubmissionRow, RunDatasetRow,
     ):  # fmt: skip
         conn.execute(delete(table).where(table.run_id == run_id))
