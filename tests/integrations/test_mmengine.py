@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -106,17 +107,43 @@ def _runner(work_dir: Path, store_url: str) -> Runner:
         "visualizer": {
             "type": "Visualizer",
             "vis_backends": [
+                {"type": "LocalVisBackend"},  # scalars.json, to compare with
                 {
                     "type": "DetlabVisBackend",
                     "project": PROJECT,
                     "run_name": "tiny",
                     "store": store_url,
-                }
+                },
             ],
         },
         "randomness": {"seed": 0},
     }
     return Runner.from_cfg(Config(config))
+
+
+def _assert_same_as_import(work_dir: Path, store: SQLStore) -> None:
+    """The live run has the points `detlab import` reads from the work dir's scalars.json
+    (the latest value per step: runner.val() after training logged epoch 2 again)."""
+    from detlab.importers.mmengine import parse
+
+    (imported,) = parse(work_dir)
+    assert set(store.metric_keys(PROJECT, "tiny")) == set(imported.metrics)
+    for key, points in imported.metrics.items():
+        latest = dict(points)
+        steps, values = store.history(PROJECT, "tiny", key)
+        assert list(steps) == sorted(latest), key
+        assert list(values) == pytest.approx([latest[s] for s in sorted(latest)]), key
+
+
+def _epoch_means(work_dir: Path, key: str) -> list[float]:
+    """The mean of ``key`` over each epoch's training rows in mmengine's own scalars.json."""
+    (scalars,) = work_dir.glob("*/vis_data/scalars.json")
+    rows = [json.loads(line) for line in scalars.read_text().splitlines()]
+    epochs = sorted({r["epoch"] for r in rows if "iter" in r and "epoch" in r})
+    return [
+        float(np.mean([r[key] for r in rows if r.get("epoch") == e and "iter" in r]))
+        for e in epochs
+    ]
 
 
 @pytest.mark.slow
@@ -134,6 +161,7 @@ def test_runner_lands_in_the_store(tmp_path: Path, store_url: str, store: SQLSto
     canonical = {"val/AP", "val/AP50", "val/AP75", "val/APs", "val/APm", "val/APl", "val/VOCmAP"}
     own = {"val/coco/bbox_mAP", "val/coco/bbox_mAP_50", "val/pascal_voc/mAP"}
     assert canonical | own | {"train/loss", "train/loss_cls", "train/loss_bbox", "train/lr"} <= keys
+    assert not {"val/time", "val/data_time", "train/epoch", "train/iter"} & keys
     for key in ("val/AP", "val/VOCmAP", "train/loss"):
         steps, _ = store.history(PROJECT, "tiny", key)
         assert list(steps) == [1, 2], key  # 1-based epochs, as mmengine's console shows them
@@ -143,9 +171,13 @@ def test_runner_lands_in_the_store(tmp_path: Path, store_url: str, store: SQLSto
     assert ap[1] > ap[0]  # the error fell, so the fake mAP rose
     _, ap50 = store.history(PROJECT, "tiny", "val/AP50")
     assert list(ap50) == pytest.approx([v / 2 for v in ap])
+    _, losses = store.history(PROJECT, "tiny", "train/loss")
+    assert list(losses) == pytest.approx(_epoch_means(tmp_path / "work", "loss"))
     again = store.history(PROJECT, "tiny", "val/AP", all_segments=True)
     assert list(again.segments) == [0, 0, 1]
     assert again.values[2] == pytest.approx(again.values[1])  # the same weights, validated again
+
+    _assert_same_as_import(tmp_path / "work", store)
 
     artifacts = store.children(PROJECT, "tiny")["artifacts"]
     names = {a.uri.rsplit("/", 1)[-1] for a in artifacts}

@@ -68,6 +68,20 @@ def _train(
     return recorder
 
 
+def _assert_same_as_import(run_dir: Path, store: SQLStore) -> None:
+    """The live run has the points `detlab import` reads from the run folder's results.csv."""
+    from detlab.importers.ultralytics import parse
+
+    (imported,) = parse(run_dir)
+    assert set(store.metric_keys(PROJECT, "v8n-tiny")) == set(imported.metrics)
+    for key, points in imported.metrics.items():
+        if key == "train/time":  # written a moment apart
+            continue
+        steps, values = store.history(PROJECT, "v8n-tiny", key)
+        assert list(steps) == [s for s, _ in points], key
+        assert list(values) == pytest.approx([v for _, v in points], abs=1e-5), key
+
+
 def _last(store: SQLStore, key: str) -> float:
     _, values = store.history(PROJECT, "v8n-tiny", key)
     return float(values[-1])
@@ -97,6 +111,8 @@ def test_training_lands_in_the_store(tmp_path: Path, store_url: str, store: SQLS
     assert 0.0 <= ap50 <= 1.0
     parts = [_last(store, f"train/{k}_loss") for k in ("box", "cls", "dfl")]
     assert _last(store, "train/loss") == pytest.approx(sum(parts))
+
+    _assert_same_as_import(tmp_path / "runs" / "train", store)
 
     (evaluation,) = store.evaluations(PROJECT, "v8n-tiny")
     assert evaluation.protocol == "per_class_table"

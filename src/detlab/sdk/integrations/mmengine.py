@@ -15,12 +15,12 @@ The backend takes the config as params and every scalar mmengine logs, under its
 below ``train/`` or ``val/`` (``val/coco/bbox_mAP``, ``train/loss_cls``, ``train/lr``) and, for
 mmdetection's common keys, under detlab's canonical names (``coco/bbox_mAP`` -> ``val/AP``,
 ``pascal_voc/mAP`` -> ``val/VOCmAP``, ``loss`` -> ``train/loss``, ...). Steps: epoch-based
-training logs everything at the 1-based epoch as the console shows it (training values logged
-several times in an epoch keep every point; the last is the epoch's value); iteration-based
-training keeps mmengine's steps (iterations). The run is named ``run_name`` (default: the
-timestamp mmengine names the work-dir folder after); ``name`` is taken by mmengine itself, as
-the backend's name in the visualizer. Extra keyword arguments go to :func:`detlab.init`
-(``store=``, ``tags=``, ``parent=``, ``baselines=``...).
+training logs at the 1-based epoch as the console shows it, training values as the mean of the
+epoch's log rows (``lr``: the last), as ``detlab import`` reads the same run's ``scalars.json``;
+iteration-based training keeps mmengine's steps (iterations). The run is named ``run_name``
+(default: the timestamp mmengine names the work-dir folder after); ``name`` is taken by mmengine
+itself, as the backend's name in the visualizer. Extra keyword arguments go to
+:func:`detlab.init` (``store=``, ``tags=``, ``parent=``, ``baselines=``...).
 """
 
 from __future__ import annotations
@@ -29,13 +29,12 @@ from __future__ import annotations
 # to happen when this module is imported: so mmengine is imported at module level here (TID253
 # waived line by line), and only this module, imported explicitly by whoever uses it, pays.
 from collections.abc import Mapping
-from numbers import Real
 from pathlib import Path
 from typing import Any
 
 from detlab.sdk import init
 from detlab.sdk.integrations._common import plain_params, require
-from detlab.sdk.integrations.names import MMDET_CANONICAL, with_canonical
+from detlab.sdk.integrations._mmengine_rows import Points, ScalarRows
 from detlab.sdk.run import Run
 
 require("mmengine", "mmengine")  # missing: MissingDependencyError naming detlab[mmengine]
@@ -44,10 +43,7 @@ from mmengine.hooks import Hook  # noqa: E402, TID253
 from mmengine.registry import HOOKS, VISBACKENDS  # noqa: E402, TID253
 from mmengine.visualization import BaseVisBackend  # noqa: E402, TID253
 
-__all__ = ["DetlabHook", "DetlabVisBackend", "scalars_to_log"]
-
-#: Bookkeeping keys of mmengine's log rows: the step, not values.
-_STEP_KEYS = frozenset({"epoch", "iter", "step"})
+__all__ = ["DetlabHook", "DetlabVisBackend"]
 
 
 @VISBACKENDS.register_module()
@@ -67,6 +63,7 @@ class DetlabVisBackend(BaseVisBackend):  # type: ignore[misc]  # mmengine ships 
         self.run_name = run_name
         self.init_kwargs = init_kwargs
         self._run: Run | None = None
+        self._rows = ScalarRows()
 
     @property
     def experiment(self) -> Run:
@@ -100,32 +97,17 @@ class DetlabVisBackend(BaseVisBackend):  # type: ignore[misc]  # mmengine ships 
         file_path: str | None = None,
         **kwargs: Any,
     ) -> None:
-        values, at = scalars_to_log(scalar_dict, step)
-        if values:
-            self._ensure_run().log(values, step=at)
+        self._log(self._rows.add(scalar_dict, step))
 
     def close(self) -> None:
         if self._run is not None:
+            self._log(self._rows.flush())
             self._run.finish()
 
-
-def scalars_to_log(scalars: Mapping[str, Any], step: int) -> tuple[dict[str, float], int]:
-    """One mmengine log row as detlab points: names under ``train/``/``val/`` + canonical."""
-    is_train = "lr" in scalars or any(k.startswith("loss") for k in scalars)
-    at = int(scalars["epoch"]) if "epoch" in scalars else int(step)
-    numbers = {k: float(v) for k, v in scalars.items() if k not in _STEP_KEYS and _is_number(v)}
-    prefix = "train/" if is_train else "val/"
-    values = {f"{prefix}{k}": v for k, v in numbers.items()}
-    canonical = with_canonical(numbers, MMDET_CANONICAL)
-    values.update({k: v for k, v in canonical.items() if k not in numbers})
-    return values, at
-
-
-def _is_number(value: Any) -> bool:
-    """Python and NumPy numbers, and one-element tensors and arrays (not text)."""
-    if isinstance(value, Real):
-        return True
-    return hasattr(value, "__float__") and getattr(value, "ndim", 1) == 0
+    def _log(self, points: Points) -> None:
+        for values, step in points:
+            if values:
+                self._ensure_run().log(values, step=step)
 
 
 def _experiment_name(save_dir: str | None) -> str | None:

@@ -9,11 +9,11 @@
 What lands in the run: the trainer's arguments as params at train start; each epoch, at its
 1-based number as the console shows it, the losses, precision, recall, mAP50, mAP50-95 and
 learning rates under Ultralytics' own names (``results.csv``'s columns, ``metrics/`` read as
-``val/`` and ``lr/`` under ``train/``) and ``val/AP50``, ``val/AP``, ``train/loss``; the final
-validation of ``best.pt`` as a per-class table; ``best.pt`` and ``last.pt`` as checkpoint
-artifacts. The run finishes with training, or is marked failed (crashed on an interrupt) when
-training raises. Resumed training (``resume=True``) reattaches to the run and records the
-restart, with the checkpoint's epoch.
+``val/``, ``lr/`` and ``time`` under ``train/``: the points ``detlab import`` reads from the run
+folder) and ``val/AP50``, ``val/AP``, ``train/loss``; the final validation of ``best.pt`` as a
+per-class table; ``best.pt`` and ``last.pt`` as checkpoint artifacts. The run finishes with
+training, or is marked failed (crashed on an interrupt) when training raises. Resumed training
+(``resume=True``) reattaches to the run and records the restart, with the checkpoint's epoch.
 
 Ultralytics starts multi-GPU (DDP) training in a new process that does not carry custom
 callbacks: record such runs with ``detlab import runs/detect/train`` after (or during) training.
@@ -21,6 +21,7 @@ callbacks: record such runs with ``detlab import runs/detect/train`` after (or d
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -131,6 +132,9 @@ def epoch_metrics(trainer: Any) -> dict[str, float]:
     values = {_own_name(k): v for k, v in values.items()}
     if losses:
         values["train/loss"] = sum(losses.values())
+    started = getattr(trainer, "train_time_start", None)
+    if started is not None:  # results.csv's `time`: seconds since training started
+        values["train/time"] = time.time() - started
     return values
 
 
