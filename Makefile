@@ -10,7 +10,7 @@ DEMO_OUT ?= detlab-demo
 # the dev venv stays light (docs/integrations.md): torch + torchvision take about 5.5 GB.
 FW_VENV ?= .venv-frameworks
 FW_BIN  := $(FW_VENV)/bin
-FW_EXTRAS := ultralytics,mmengine,lightning
+FW_EXTRAS := ultralytics,mmengine,lightning,transformers
 
 .PHONY: demo test test-frameworks check bench clean
 
@@ -52,7 +52,7 @@ test: check
 	exit $$status
 	$(MAKE) test-frameworks
 
-# the integrations against real Ultralytics, mmengine and Lightning (tests/integrations)
+# the integrations against real Ultralytics, mmengine, Lightning, transformers (tests/integrations)
 test-frameworks: $(FW_VENV)/.installed
 	$(FW_BIN)/python -m pytest tests/integrations; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \

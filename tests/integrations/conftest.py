@@ -1,5 +1,7 @@
 """Settings for the integration tests: no network, and the frameworks' known warnings.
 
+Hugging Face's libraries run offline (``HF_HUB_OFFLINE``).
+
 Ultralytics reads ``YOLO_CONFIG_DIR`` and ``YOLO_OFFLINE`` when it is imported, so they are
 set here, before any test module imports it: offline it looks nothing up, and the font its
 dataset check asks for (``Arial.ttf``, otherwise downloaded) is a copy of a font Matplotlib
@@ -37,6 +39,7 @@ def _offline_ultralytics() -> Path:
 
 
 _YOLO_CONFIG_DIR = _offline_ultralytics()
+os.environ["HF_HUB_OFFLINE"] = "1"  # transformers: never look for anything on the hub
 
 
 #: Warnings the frameworks raise from their own code with the versions CI installs; each

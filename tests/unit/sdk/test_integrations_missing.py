@@ -17,7 +17,9 @@ from detlab.errors import MissingDependencyError
 FRAMEWORKS = {
     "mmengine": ("mmengine",),
     "lightning": ("lightning", "lightning.pytorch", "pytorch_lightning"),
+    "huggingface": ("transformers",),
 }
+EXTRAS = {"mmengine": "mmengine", "lightning": "lightning", "huggingface": "transformers"}
 
 
 def _hide(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
@@ -33,14 +35,15 @@ def test_attach_without_ultralytics_names_the_extra(monkeypatch: pytest.MonkeyPa
         attach(object(), project="p")
 
 
-@pytest.mark.parametrize("extra", sorted(FRAMEWORKS))
+@pytest.mark.parametrize("module", sorted(FRAMEWORKS))
 def test_import_without_the_framework_names_the_extra(
-    monkeypatch: pytest.MonkeyPatch, extra: str
+    monkeypatch: pytest.MonkeyPatch, module: str
 ) -> None:
-    _hide(monkeypatch, *FRAMEWORKS[extra])
-    monkeypatch.delitem(sys.modules, f"detlab.sdk.integrations.{extra}", raising=False)
-    with pytest.raises(MissingDependencyError, match=rf"pip install 'detlab\[{extra}\]'"):
-        importlib.import_module(f"detlab.sdk.integrations.{extra}")
+    _hide(monkeypatch, *FRAMEWORKS[module])
+    monkeypatch.delitem(sys.modules, f"detlab.sdk.integrations.{module}", raising=False)
+    hint = rf"pip install 'detlab\[{EXTRAS[module]}\]'"
+    with pytest.raises(MissingDependencyError, match=hint):
+        importlib.import_module(f"detlab.sdk.integrations.{module}")
 
 
 def test_missing_dependency_is_an_import_error() -> None:

@@ -9,7 +9,9 @@ raises :class:`~detlab.errors.MissingDependencyError` naming the extra to instal
 - :mod:`detlab.sdk.integrations.mmengine`: ``DetlabVisBackend`` and ``DetlabHook``, registered
   in mmengine's registries on import, usable from a config (``pip install 'detlab[mmengine]'``);
 - :mod:`detlab.sdk.integrations.lightning`: ``DetlabLogger``, a PyTorch Lightning ``Logger``
-  (``pip install 'detlab[lightning]'``).
+  (``pip install 'detlab[lightning]'``);
+- :mod:`detlab.sdk.integrations.huggingface`: ``DetlabCallback``, a Hugging Face
+  ``TrainerCallback`` (``pip install 'detlab[transformers]'``).
 
 Metrics keep the framework's own names and are also logged under detlab's canonical names
 (``val/AP``, ``val/AP50``, ..., ``train/loss``); see ``docs/integrations.md``.

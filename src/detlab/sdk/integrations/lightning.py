@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from detlab.sdk import init
 from detlab.sdk.integrations._common import finish_from_exception, plain_params, require
-from detlab.sdk.integrations.names import LIGHTNING_ALIASES, with_canonical
+from detlab.sdk.integrations.names import TORCHMETRICS_ALIASES, with_canonical
 from detlab.sdk.run import Run
 
 __all__ = ["DetlabLogger"]
@@ -73,7 +73,7 @@ class DetlabLogger(_Logger):  # type: ignore[misc]  # Lightning is untyped here
         self._project = project
         self._name = name
         self._step_unit = step
-        self._aliases = {**LIGHTNING_ALIASES, **(aliases or {})}
+        self._aliases = {**TORCHMETRICS_ALIASES, **(aliases or {})}
         self._init_kwargs = init_kwargs
         self._run: Run | None = None
         self._checkpoint_callback: Any = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["LIGHTNING_ALIASES", "MMDET_CANONICAL", "ULTRALYTICS_CANONICAL", "with_canonical"]
+__all__ = ["MMDET_CANONICAL", "TORCHMETRICS_ALIASES", "ULTRALYTICS_CANONICAL", "with_canonical"]
 
 #: mmdetection's evaluator keys (mmengine ``scalars.json``) -> canonical names.
 MMDET_CANONICAL: dict[str, str] = {
@@ -31,8 +31,8 @@ ULTRALYTICS_CANONICAL: dict[str, str] = {
     "metrics/mAP50(B)": "val/AP50",
 }
 
-#: torchmetrics' ``MeanAveragePrecision`` keys as Lightning users log them -> canonical names.
-LIGHTNING_ALIASES: dict[str, str] = {
+#: torchmetrics' ``MeanAveragePrecision`` keys as Lightning and Hugging Face users log them.
+TORCHMETRICS_ALIASES: dict[str, str] = {
     f"{prefix}{key}": canonical
     for prefix in ("val/", "val_")
     for key, canonical in {
