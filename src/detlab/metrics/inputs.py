@@ -19,10 +19,10 @@ from detlab.core.boxes import FloatArray
 from detlab.core.dataset import Dataset
 from detlab.core.ids import IntArray
 from detlab.core.predictions import Predictions
-from detlab.data.formats.coco import parse_coco
+from detlab.data.formats.coco import parse_coco, parse_coco_bytes
 from detlab.data.formats.coco_results import parse_coco_results, predictions_from_columns
 from detlab.data.formats.fast_results import parse_results_bytes
-from detlab.data.formats.jsonio import load_json, parse_json_bytes, paused_gc, read_bytes
+from detlab.data.formats.jsonio import parse_json_bytes, paused_gc, read_bytes
 from detlab.errors import EvaluationError
 from detlab.metrics.iou import box_polygon, to_rle
 
@@ -54,9 +54,10 @@ def load_ground_truth(gt: GroundTruthLike) -> Dataset:
     if isinstance(gt, Dataset):
         return gt
     if isinstance(gt, (str, Path)):
+        data = read_bytes(gt)
         # The parsed records die with this frame: the collector never needs to walk them.
         with paused_gc():
-            return parse_coco(load_json(gt), source=str(gt), warn=False)
+            return parse_coco_bytes(data, source=str(gt), warn=False)
     if isinstance(gt, Mapping):
         return parse_coco(dict(gt), source="<dict>", warn=False)
     raise EvaluationError(

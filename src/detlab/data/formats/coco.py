@@ -2,7 +2,9 @@
 
 Reading takes a fast path that pulls every column out with one list comprehension per key and
 checks them as arrays; only when that fails (a key missing, a string id, a ragged ``bbox``) does
-a record-by-record pass run, to name each faulty record and field. Keys the model has no column
+a record-by-record pass run, to name each faulty record and field. From a file, annotations of
+the common shape skip even the JSON objects: the compiled reader turns them into columns
+(:func:`parse_coco_bytes`). Keys the model has no column
 for are kept: top-level ones (``info``, ``licenses``, ...) in ``Dataset.extra``, per-record ones
 in each table's ``extra``, and ``segmentation`` untouched.
 
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from detlab.core.dataset import (
     OPTIONAL_ANNOTATION_FLAGS,
@@ -36,18 +39,75 @@ from detlab.data.formats.coco_records import (
     record_namer,
 )
 from detlab.data.formats.columns import column
-from detlab.data.formats.jsonio import dump_json, load_json, paused_gc
+from detlab.data.formats.fast_results import InstanceColumns, parse_instances_bytes
+from detlab.data.formats.jsonio import dump_json, parse_json_bytes, paused_gc, read_bytes
 from detlab.data.problems import ProblemLog
 from detlab.errors import AnnotationParseError
 
-__all__ = ["coco_to_dict", "parse_coco", "read_coco", "write_coco"]
+__all__ = ["coco_to_dict", "parse_coco", "parse_coco_bytes", "read_coco", "write_coco"]
 
 
 def read_coco(path: str | Path, *, warn: bool = True) -> Dataset:
     """Read a COCO instances file. Raises :class:`AnnotationParseError` listing every error."""
-    obj = load_json(path)
+    data = read_bytes(path)
+    # The parsed records die with this call: the collector never needs to walk them.
     with paused_gc():
-        return parse_coco(obj, source=str(path), warn=warn)
+        return parse_coco_bytes(data, source=str(path), warn=warn)
+
+
+def parse_coco_bytes(data: bytes, *, source: str = "<bytes>", warn: bool = True) -> Dataset:
+    """Build a :class:`Dataset` from a COCO instances file's bytes.
+
+    Annotations of the common shape are read straight into columns by the compiled reader
+    (``fast_results.parse_instances_bytes``), the rest of the file by the JSON parser; any
+    other file, or a build without the extension, takes :func:`parse_coco`. Both give the
+    same dataset and the same problems.
+    """
+    dataset = _parse_compiled(data, source, warn)
+    if dataset is not None:
+        return dataset
+    return parse_coco(parse_json_bytes(data, source), source=source, warn=warn)
+
+
+def _parse_compiled(data: bytes, source: str, warn: bool) -> Dataset | None:
+    columns = parse_instances_bytes(data)
+    if columns is None:
+        return None
+    rest = b"{" + b",".join(data[start:end] for start, end in columns.members.tolist()) + b"}"
+    try:
+        obj = orjson.loads(rest)
+        segmentation = _segmentations(data, columns)
+    except orjson.JSONDecodeError:
+        return None  # the full reader names the fault
+    cols = _extract_images_and_categories(obj) if isinstance(obj, dict) else None
+    if cols is None:
+        return None
+    cols.update(
+        n_annotations=columns.ids.size,
+        ann_ids=columns.ids,
+        ann_image_ids=columns.image_ids,
+        ann_category_ids=columns.category_ids,
+        boxes=columns.boxes,
+        area=columns.area,
+        iscrowd=columns.iscrowd,
+        ann_keys=set(columns.keys),
+        segmentation=segmentation,
+        ann_extra=None,  # the compiled reader declines keys the model has no column for
+    )
+    log = ProblemLog(source)
+    dataset = _build(obj, cols, log, source)
+    log.conclude(warn=warn)
+    return dataset
+
+
+def _segmentations(data: bytes, columns: InstanceColumns) -> list[Any]:
+    out: list[Any] = [None] * columns.ids.size
+    spans = columns.segmentations.tolist()
+    if spans:
+        values = orjson.loads(b"[" + b",".join(data[s:e] for _, s, e in spans) + b"]")
+        for (record, _, _), value in zip(spans, values, strict=True):
+            out[record] = value
+    return out
 
 
 def parse_coco(
@@ -87,29 +147,44 @@ def _empty_dataset(source: str) -> Dataset:
 
 def _extract_fast(obj: Any) -> dict[str, Any] | None:
     """All columns, or None when any record is not plainly well formed."""
+    cols = _extract_images_and_categories(obj)
+    if cols is None:
+        return None
     try:
-        images, anns, cats = obj["images"], obj.get("annotations", []), obj["categories"]
+        anns = obj.get("annotations", [])
+        cols["n_annotations"] = len(anns)
+        cols["ann_ids"] = column(anns, "id", "i")
+        cols["ann_image_ids"] = column(anns, "image_id", "i")
+        cols["ann_category_ids"] = column(anns, "category_id", "i")
+        cols["boxes"] = column(anns, "bbox", "if", width=4)
+        cols["area"] = column(anns, "area", "if", default=np.nan).astype(np.float64)
+        cols["iscrowd"] = column(anns, "iscrowd", "biuf", default=0)
+        # One pass in C over every record's keys tells which optional keys occur at all.
+        cols["ann_keys"] = set().union(*anns)
+        for flag in OPTIONAL_ANNOTATION_FLAGS:
+            if flag in cols["ann_keys"]:
+                cols[flag] = column(anns, flag, "biuf", default=0)
+        cols["segmentation"] = [r.get("segmentation") for r in anns]
+        cols["ann_extra"] = _extras(anns, cols["ann_keys"], ANNOTATION_KEYS)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return cols
+
+
+def _extract_images_and_categories(obj: Any) -> dict[str, Any] | None:
+    """The image and category columns, or None when any record is not plainly well formed."""
+    try:
+        images, cats = obj["images"], obj["categories"]
         cols: dict[str, Any] = {
             "image_ids": column(images, "id", "i"),
             "widths": column(images, "width", "if"),
             "heights": column(images, "height", "if"),
             "file_names": [str(r.get("file_name", "")) for r in images],
-            "ann_ids": column(anns, "id", "i"),
-            "ann_image_ids": column(anns, "image_id", "i"),
-            "ann_category_ids": column(anns, "category_id", "i"),
-            "boxes": column(anns, "bbox", "if", width=4),
             "cat_ids": column(cats, "id", "i"),
         }
         if not all(isinstance(c["name"], str) for c in cats):
             return None
-        cols["area"] = column(anns, "area", "if", default=np.nan).astype(np.float64)
-        cols["iscrowd"] = column(anns, "iscrowd", "biuf", default=0)
-        # One pass in C over every record's keys tells which optional keys occur at all.
         cols["image_keys"] = set().union(*images)
-        cols["ann_keys"] = set().union(*anns)
-        for flag in OPTIONAL_ANNOTATION_FLAGS:
-            if flag in cols["ann_keys"]:
-                cols[flag] = column(anns, flag, "biuf", default=0)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     return cols
@@ -120,8 +195,8 @@ def _as_float(values: Any, n: int) -> np.ndarray:
 
 
 def _build(obj: dict[str, Any], cols: dict[str, Any], log: ProblemLog, source: str) -> Dataset:
-    images_raw, anns_raw = obj["images"], obj.get("annotations", [])
-    n, m = len(images_raw), len(anns_raw)
+    images_raw = obj["images"]
+    n, m = len(images_raw), cols["n_annotations"]
     image_ids = cols["image_ids"].astype(np.int64).reshape(n)
     widths = _as_float(cols["widths"], n)
     heights = _as_float(cols["heights"], n)
@@ -162,8 +237,8 @@ def _build(obj: dict[str, Any], cols: dict[str, Any], log: ProblemLog, source: s
         boxes=boxes,
         area=area,
         iscrowd=cols["iscrowd"],
-        segmentation=[r.get("segmentation") for r in anns_raw],
-        extra=_extras(anns_raw, cols["ann_keys"], ANNOTATION_KEYS),
+        segmentation=cols["segmentation"],
+        extra=cols["ann_extra"],
         **{flag: cols.get(flag) for flag in OPTIONAL_ANNOTATION_FLAGS},
     )
     present = frozenset(cols["ann_keys"] & set(OPTIONAL_ANNOTATION_FLAGS))
