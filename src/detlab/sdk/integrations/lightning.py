@@ -20,7 +20,8 @@ Built on ``lightning.pytorch`` when it is installed, else on ``pytorch_lightning
 from __future__ import annotations
 
 # Lightning's Logger base class is needed when DetlabLogger is defined, so the framework is
-# imported at module level here (TID253 waived line by line); only this module pays for it.
+# imported when this module is (by name, to pick lightning.pytorch or pytorch_lightning);
+# only this module pays for it.
 import importlib
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -125,10 +126,9 @@ class DetlabLogger(_Logger):  # type: ignore[misc]  # Lightning is untyped here
     def after_save_checkpoint(self, checkpoint_callback: Any) -> None:
         self._checkpoint_callback = checkpoint_callback
 
-    @_rank_zero_only  # type: ignore[untyped-decorator]
     def save(self) -> None:
-        if self._run is not None and self._run.status == "running":
-            self._run.flush()
+        """Nothing: Lightning calls this after every ``log_metrics``, and the run's writer
+        already writes at least every second, and everything at ``finalize``."""
 
     @_rank_zero_only  # type: ignore[untyped-decorator]
     def finalize(self, status: str) -> None:
