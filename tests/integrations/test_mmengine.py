@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -85,7 +86,7 @@ def _loader() -> dict:
     }
 
 
-def _runner(work_dir: Path, store_url: str) -> Runner:
+def _runner(work_dir: Path, store_url: str, *, name: str = "tiny", **overrides: Any) -> Runner:
     """Built from a config, as mmdetection's tools/train.py does (the config becomes params)."""
     config = {
         "model": {"type": "DetlabTinyModel"},
@@ -111,26 +112,26 @@ def _runner(work_dir: Path, store_url: str) -> Runner:
                 {
                     "type": "DetlabVisBackend",
                     "project": PROJECT,
-                    "run_name": "tiny",
+                    "run_name": name,
                     "store": store_url,
                 },
             ],
         },
         "randomness": {"seed": 0},
     }
-    return Runner.from_cfg(Config(config))
+    return Runner.from_cfg(Config(config | overrides))
 
 
-def _assert_same_as_import(work_dir: Path, store: SQLStore) -> None:
+def _assert_same_as_import(work_dir: Path, store: SQLStore, name: str = "tiny") -> None:
     """The live run has the points `detlab import` reads from the work dir's scalars.json
     (the latest value per step: runner.val() after training logged epoch 2 again)."""
     from detlab.importers.mmengine import parse
 
     (imported,) = parse(work_dir)
-    assert set(store.metric_keys(PROJECT, "tiny")) == set(imported.metrics)
+    assert set(store.metric_keys(PROJECT, name)) == set(imported.metrics)
     for key, points in imported.metrics.items():
         latest = dict(points)
-        steps, values = store.history(PROJECT, "tiny", key)
+        steps, values = store.history(PROJECT, name, key)
         assert list(steps) == sorted(latest), key
         assert list(values) == pytest.approx([latest[s] for s in sorted(latest)]), key
 
@@ -184,6 +185,32 @@ def test_runner_lands_in_the_store(tmp_path: Path, store_url: str, store: SQLSto
     assert {"epoch_1.pth", "epoch_2.pth"} <= names
     assert any(n.startswith("best_coco_bbox_mAP") for n in names)
     assert all(a.kind == "checkpoint" for a in artifacts)
+
+
+@pytest.mark.slow
+def test_iteration_based_training_keeps_iterations(
+    tmp_path: Path, store_url: str, store: SQLStore
+) -> None:
+    runner = _runner(
+        tmp_path / "work",
+        store_url,
+        name="by-iter",
+        train_cfg={"type": "IterBasedTrainLoop", "max_iters": 8, "val_interval": 4},
+        train_dataloader={**_loader(), "sampler": {"type": "InfiniteSampler", "shuffle": False}},
+        log_processor={"by_epoch": False},
+        default_hooks={
+            "logger": {"type": "LoggerHook", "interval": 2, "log_metric_by_epoch": False},
+            "checkpoint": {"type": "CheckpointHook", "interval": 4, "by_epoch": False},
+        },
+    )
+    runner.train()
+
+    assert store.run(PROJECT, "by-iter").status == "finished"
+    assert list(store.history(PROJECT, "by-iter", "train/loss").steps) == [2, 4, 6, 8]
+    assert list(store.history(PROJECT, "by-iter", "val/AP").steps) == [4, 8]
+    _assert_same_as_import(tmp_path / "work", store, "by-iter")
+    artifacts = store.children(PROJECT, "by-iter")["artifacts"]
+    assert {a.uri.rsplit("/", 1)[-1] for a in artifacts} == {"iter_4.pth", "iter_8.pth"}
 
 
 def test_config_file_imports_and_registers_the_backend(tmp_path: Path) -> None:

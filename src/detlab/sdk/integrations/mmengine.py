@@ -122,8 +122,8 @@ def _experiment_name(save_dir: str | None) -> str | None:
 class DetlabHook(Hook):  # type: ignore[misc]  # mmengine ships no types
     """Checkpoints as artifacts of the run that ``DetlabVisBackend`` records.
 
-    After each training epoch (and at the end) the newest checkpoint CheckpointHook wrote
-    (``last_ckpt``) and the best ones (``best_ckpt*``) are recorded with
+    After each training iteration and epoch (and at the end) the newest checkpoint that
+    CheckpointHook wrote (``last_ckpt``) and the best ones (``best_ckpt*``) are recorded with
     ``run.log_artifact(path, kind="checkpoint")``, each file once.
     """
 
@@ -132,6 +132,11 @@ class DetlabHook(Hook):  # type: ignore[misc]  # mmengine ships no types
     def __init__(self, backend: str = "DetlabVisBackend") -> None:
         self.backend = backend
         self._logged: set[str] = set()
+
+    def after_train_iter(
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
+        self._log_checkpoints(runner)  # iteration-based training saves here: a dict look-up
 
     def after_train_epoch(self, runner: Any) -> None:
         self._log_checkpoints(runner)
