@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Connection, Table, and_, delete, func, insert, select, text, update
 
 from detlab.core.runs import RESTART_REASONS, RUN_STATUSES, flatten_params
-from detlab.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from detlab.errors import AlreadyExistsError, InvalidInputError, NotFoundError, StoreError
 from detlab.store.sql.models import (
     ArtifactRow,
     Base,
@@ -318,29 +318,51 @@ def insert_metrics(conn: Connection, rows: Sequence[MetricBatchRow]) -> None:
     """
     if not rows:
         return
+    sqlite = conn.dialect.name == "sqlite"
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _METRICS_LOCK})
-    run_ids, keys, steps, values, flags, segments, times = (
-        list(map(itemgetter(column), rows)) for column in range(7)
-    )
-    names = metric_key_ids(conn, set(keys), create=True)
-    key_ids = list(map(names.__getitem__, keys))
+    columns = {name: list(map(itemgetter(k), rows)) for k, name in enumerate(_POINT_COLUMNS)}
+    names = metric_key_ids(conn, set(columns["key"]), create=True)
+    key_ids = list(map(names.__getitem__, columns.pop("key")))
+    columns["key_id"] = key_ids
     metrics = _t(MetricRow)
     first = int(conn.execute(select(func.coalesce(func.max(metrics.c.id), 0))).scalar_one()) + 1
-    ids = range(first, first + len(rows))
+    last = first + len(rows) - 1
+    if not sqlite:  # SQLite numbers them so itself: the largest rowid + 1, under the write lock
+        columns = {"id": list(range(first, last + 1)), **columns}
+    _execute_points(conn, columns)
+    if sqlite and conn.execute(select(func.max(metrics.c.id))).scalar_one() != last:
+        raise StoreError("metric points were numbered unexpectedly; the batch was not stored")
+    _add_blocks(conn, set(zip(columns["run_id"], key_ids, strict=True)), first, last)
+
+
+#: The columns of a :data:`MetricBatchRow`, in order (``key`` becomes ``key_id``).
+_POINT_COLUMNS = ("run_id", "key", "step", "value", "flag", "segment", "time")
+
+
+def _execute_points(conn: Connection, columns: dict[str, list[Any]]) -> None:
+    """One executemany over the columns; an integer column holding one value for the whole
+    batch (a run's id, its segment, the flag when nothing was NaN) is written into the
+    statement as a literal, so each point binds fewer parameters."""
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    columns = "id, run_id, key_id, step, value, flag, segment, time"
-    statement = f"INSERT INTO metrics ({columns}) VALUES ({', '.join([marker] * 8)})"
+    values, bound = [], []
+    for name, column in columns.items():
+        first = column[0]
+        constant = name in ("run_id", "flag", "segment") and type(first) is int
+        if constant and column.count(first) == len(column):
+            values.append(str(int(first)))
+            continue
+        values.append(marker)
+        bound.append(column)
+    statement = f"INSERT INTO metrics ({', '.join(columns)}) VALUES ({', '.join(values)})"
     # The DB-API cursor takes the rows lazily: zip hands out one tuple at a time (reused when
     # the driver let go of it), so the batch is never copied and the collector never runs.
     cursor = conn.connection.cursor()
-    try:
-        # sqlite3 and psycopg both take any iterable of rows
-        lazy = zip(ids, run_ids, key_ids, steps, values, flags, segments, times, strict=True)
+    try:  # sqlite3 and psycopg both take any iterable of rows
+        lazy = zip(*bound, strict=True)
         cursor.executemany(statement, cast("Sequence[Sequence[Any]]", lazy))
     finally:
         cursor.close()
-    _add_blocks(conn, set(zip(run_ids, key_ids, strict=True)), first, ids[-1])
 
 
 _METRICS_LOCK = 0x646C6D74  # "dlmt": the advisory lock key for metric inserts on PostgreSQL
