@@ -11,7 +11,7 @@ These are what the store returns and what reports read; no database type ever le
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MISSING",
+    "NOTE_FIELDS",
     "RESTART_REASONS",
     "RUN_STATUSES",
     "Artifact",
@@ -38,6 +39,7 @@ __all__ = [
     "diff_params",
     "encode_value",
     "flatten_params",
+    "note_fields",
     "percentage_points",
 ]
 
@@ -59,6 +61,28 @@ RESTART_REASONS: Final = (
     "manual",
     "unknown",
 )
+
+
+#: A run's free-text fields, set by ``run.note(...)`` or ``store.note(...)``.
+NOTE_FIELDS: Final = ("purpose", "method", "change_kind", "conclusion", "suggestions", "notes")
+
+
+def note_fields(
+    texts: Mapping[str, Any], references: Iterable[str] | None = None, *, caller: str = "note"
+) -> dict[str, Any]:
+    """The run fields a note sets, checked: only :data:`NOTE_FIELDS` and ``references``."""
+    unknown = set(texts) - set(NOTE_FIELDS)
+    if unknown:
+        from detlab.errors import InvalidInputError  # noqa: PLC0415  (errors is a leaf)
+
+        raise InvalidInputError(
+            f"{caller}: unknown field(s) {', '.join(sorted(unknown))}; "
+            f"use {', '.join(NOTE_FIELDS)} or references"
+        )
+    fields: dict[str, Any] = {k: str(v) for k, v in texts.items()}
+    if references is not None:
+        fields["references"] = [str(r) for r in references]
+    return fields
 
 
 class _Missing:

@@ -30,7 +30,6 @@ from detlab.core.runs import Delta, Restart, RunRecord
 from detlab.demo.features import prepare_data
 from detlab.demo.train import METRIC, grid_spec, merged_config
 from detlab.errors import DetlabError
-from detlab.store.sql import writes
 from detlab.store.sql.store import SQLStore
 
 __all__ = ["METRIC", "PROJECT", "SERIES", "ExperimentTour", "Planned", "run_experiment_tour"]
@@ -273,12 +272,10 @@ def _conclude(store: SQLStore, project: str, name: str) -> None:
               f"with seed {r.seed}." for r in restarts if r.reason == "nan"]  # fmt: skip
     if restarts and "optimizer.lr_after_resume" in record.params:
         lr = record.params["optimizer.lr_after_resume"]
-        lines.append(f"Resumed with the peak learning rate lowered to {lr:g} and a new warm-up; "
-                     "it then converged.")  # fmt: skip
+        lines.append(f"Resumed with the peak learning rate lowered to {lr:g} and a new warm-up.")
     if record.status == "early_stopped":
         lines.append(f"EARLY STOP @ epoch {record.early_stop_step}: the loss diverged to NaN.")
-    with store.writing() as conn:
-        writes.update_run(conn, writes.find_run_id(conn, project, name), conclusion=" ".join(lines))
+    store.note(project, name, conclusion=" ".join(lines))
 
 
 def _best_summary(store: SQLStore, project: str, records: list[RunRecord]) -> tuple[str, ...]:

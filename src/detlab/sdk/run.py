@@ -22,7 +22,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from detlab.core.runs import RESTART_REASONS, RUN_STATUSES, encode_value, flatten_params
+from detlab.core.runs import (
+    RESTART_REASONS,
+    RUN_STATUSES,
+    encode_value,
+    flatten_params,
+    note_fields,
+)
 from detlab.errors import InvalidInputError, RunStateError
 from detlab.sdk import lifecycle, supervision
 from detlab.sdk.environment import capture_environment
@@ -33,9 +39,6 @@ from detlab.store.sql.store import SQLStore
 from detlab.store.sql.writes import MetricBatchRow
 
 __all__ = ["Run"]
-
-#: Run fields :meth:`Run.note` may set.
-NOTE_FIELDS = ("purpose", "method", "change_kind", "conclusion", "suggestions", "notes")
 
 
 class Run:
@@ -173,15 +176,7 @@ class Run:
 
     def note(self, *, references: Iterable[str] | None = None, **texts: str) -> None:
         """Set free-text fields: purpose, method, change_kind, conclusion, suggestions, notes."""
-        unknown = set(texts) - set(NOTE_FIELDS)
-        if unknown:
-            raise InvalidInputError(
-                f"run.note: unknown field(s) {', '.join(sorted(unknown))}; "
-                f"use {', '.join(NOTE_FIELDS)} or references"
-            )
-        fields: dict[str, Any] = {k: str(v) for k, v in texts.items()}
-        if references is not None:
-            fields["references"] = [str(r) for r in references]
+        fields = note_fields(texts, references, caller="run.note")
         with self.store.writing() as conn:
             writes.update_run(conn, self.id, **fields)
 

@@ -216,3 +216,15 @@ def test_selected_evaluations_take_the_chosen_step_else_the_last(store: SQLStore
     assert store.selected_evaluations("p", {"e": None})["e"]["coco"].step == 2
     assert store.selected_evaluations("p", {"e": 99})["e"]["coco"].step == 2
     assert store.selected_evaluations("p", {"missing": 1}) == {}
+
+
+def test_note_after_the_run_finished(store: SQLStore) -> None:
+    with detlab.init(project="p", name="r", store=store):
+        pass
+    store.note("p", "r", conclusion="+2.31 [baseline]", references=["arXiv:1804.02767"])
+    record = store.run("p", "r")
+    assert (record.conclusion, record.references) == ("+2.31 [baseline]", ("arXiv:1804.02767",))
+    with pytest.raises(InvalidInputError, match=r"store.note: unknown field\(s\) verdict"):
+        store.note("p", "r", verdict="good")
+    with pytest.raises(NotFoundError):
+        store.note("p", "missing", conclusion="x")

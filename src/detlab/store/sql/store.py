@@ -19,6 +19,7 @@ from detlab.core.runs import (
     MetricHistory,
     Restart,
     RunRecord,
+    note_fields,
 )
 from detlab.errors import NotFoundError, StoreUnavailableError
 from detlab.store.sql import queries, writes
@@ -169,6 +170,16 @@ class SQLStore:
     def delete_run(self, project: str, name: str) -> None:
         with self.writing() as conn:
             writes.delete_run(conn, project, name)
+
+    def note(
+        self, project: str, name: str, *, references: Iterable[str] | None = None, **texts: str
+    ) -> None:
+        """Set a run's free-text fields after the fact (a conclusion written once the runs it
+        was compared with have finished): purpose, method, change_kind, conclusion,
+        suggestions, notes, references."""
+        fields = note_fields(texts, references, caller="store.note")
+        with self.writing() as conn:
+            writes.update_run(conn, writes.find_run_id(conn, project, name), **fields)
 
     def set_tags(
         self, project: str, name: str, tags: Sequence[str], *, remove: bool = False
