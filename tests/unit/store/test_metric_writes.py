@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
 
 import detlab
 from detlab.store.sql import writes
@@ -45,3 +49,42 @@ def test_mixed_batches_come_back_in_logging_order(store: SQLStore) -> None:
     value, step = store.best("p", "a", "loss", mode="min")
     assert (value, step) == (0.125, 2)
     assert store.metric_keys("p", "b") == ["loss"]
+
+
+def test_reads_never_scan_every_point(tmp_path: Path) -> None:
+    """SQLite's plans: points are reached by id ranges from the blocks, never by a scan."""
+    store = detlab.open_store(f"sqlite:///{tmp_path / 'lab.db'}")
+    with store.writing() as conn:  # many runs: a long IN list once tempted the planner to scan
+        for number in range(300):
+            empty: dict[str, Any] = {}
+            run_id = writes.create_run(
+                conn, "p", f"r{number}", fields={}, params=empty, tags=[], baselines=empty
+            )
+            rows = [(run_id, key, step, step / 30, 0, 0, 1.0) for step in range(30)
+                    for key in ("loss", "ap")]  # fmt: skip
+            writes.insert_metrics(conn, rows)
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "metrics" in statement and statement.lstrip().upper().startswith(("SELECT", "DELETE")):
+            seen.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    store.history("p", "r0", "loss")
+    store.history("p", "r0", "loss", all_segments=True)
+    store.histories("p", [f"r{number}" for number in range(300)])
+    store.best("p", "r1", "ap")
+    store.runs("p", metric="ap", where={"loss": ("<", 1.0)})
+    store.metric_keys("p", "r2")
+    store.delete_run("p", "r3")
+    event.remove(store.engine, "before_cursor_execute", record)
+    assert len(seen) >= 6
+    with store.engine.connect() as conn:
+        for statement, parameters in seen:
+            plan = [
+                row[3]
+                for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            ]
+            assert not any(step.startswith("SCAN metrics") for step in plan), (statement, plan)
+            assert not any("AUTOMATIC" in step for step in plan), (statement, plan)
+    store.close()

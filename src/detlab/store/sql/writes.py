@@ -145,7 +145,11 @@ def segment_last_step(conn: Connection, run_id: int) -> int | None:
 
 
 def run_points(run_ids: Sequence[int], key_ids: Sequence[int] | None = None) -> Any:
-    """``SELECT`` over blocks joined to their points, of ``run_ids`` (and ``key_ids``)."""
+    """``SELECT`` over blocks joined to their points, of ``run_ids`` (and ``key_ids``).
+
+    Blocks must drive the join (each one a range of the points' primary key): ``+ 0`` keeps
+    a planner from looking blocks up from the points instead, which would scan every point.
+    """
     m, b = MetricRow, MetricBlockRow
     query = (
         select()
@@ -155,8 +159,8 @@ def run_points(run_ids: Sequence[int], key_ids: Sequence[int] | None = None) -> 
             and_(
                 m.id >= b.first_id,
                 m.id <= b.last_id,
-                m.run_id == b.run_id,
-                m.key_id == b.key_id,
+                m.run_id + 0 == b.run_id + 0,
+                m.key_id + 0 == b.key_id + 0,
             ),
         )
     )
