@@ -35,6 +35,7 @@ def test_import_prints_a_table_and_problems_and_exits_0(tmp_path: Path) -> None:
     assert [s["name"] for s in summary] == [
         "cascade_rcnn_r50_fpn_1x_urpc",
         "faster_rcnn_r50_fpn_1x_voc0712",
+        "mmcv_runner_resumed",
     ]
     again = detlab("import", folder, "--store", url, "--project", "urpc", "--json", out)
     assert again.returncode == 0

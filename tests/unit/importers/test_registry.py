@@ -38,6 +38,7 @@ def test_work_dirs_find_each_run_folder_once() -> None:
     assert found == {
         ("mmdet2", "cascade_rcnn_r50_fpn_1x_urpc"),
         ("mmdet2", "faster_rcnn_r50_fpn_1x_voc0712"),
+        ("mmdet2", "mmcv_runner_resumed"),
     }
     mm = {p.name for _, p in discover(FIXTURES / "mmengine")}
     assert mm == {"openmmlab_camp", "toy_coco_epochs", "toy_voc_iters"}  # not each launch
@@ -74,4 +75,5 @@ def test_source_option_restricts_detection() -> None:
     assert [r.name for r in runs] == [
         "cascade_rcnn_r50_fpn_1x_urpc",
         "faster_rcnn_r50_fpn_1x_voc0712",
+        "mmcv_runner_resumed",
     ]
