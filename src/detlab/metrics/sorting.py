@@ -59,9 +59,14 @@ def descending_ranks(values: FloatArray) -> IntArray:
     return ranks
 
 
-def sorted_unique(values: IntArray) -> IntArray:
-    """``np.unique`` of integers by sorting (whose first call also imports ``numpy.ma``)."""
-    ordered = np.sort(np.asarray(values, dtype=np.int64).reshape(-1))
+def sorted_unique(values: IntArray, *, sorted_runs: bool = False) -> IntArray:
+    """``np.unique`` of integers by sorting (whose first call also imports ``numpy.ma``).
+
+    ``sorted_runs``: ``values`` are a few ascending runs back to back (sorted columns
+    concatenated); a stable sort (timsort for 64-bit integers) then only merges them.
+    """
+    flat = np.asarray(values, dtype=np.int64).reshape(-1)
+    ordered = np.sort(flat, kind="stable") if sorted_runs else np.sort(flat)
     if ordered.size == 0:
         return ordered
     distinct = np.ones(ordered.size, dtype=bool)

@@ -187,8 +187,8 @@ def build_tables(
 
 
 def _merge_keys(a: IntArray, b: IntArray) -> IntArray:
-    """Sorted distinct values of two key columns (``np.union1d``)."""
-    return sorted_unique(np.concatenate([a, b]))
+    """Sorted distinct values of two sorted key columns (``np.union1d``)."""
+    return sorted_unique(np.concatenate([a, b]), sorted_runs=True)
 
 
 def _starts(key: IntArray, groups: IntArray) -> IntArray:

@@ -84,41 +84,54 @@ static const char *scan_number(const char *p, const char *end, int *integer) {
 
 /* Clinger's fast path: a decimal with at most 15 significant digits and at most 22 digits
  * after the point is m / 10^k with m and 10^k exact doubles, and one IEEE division rounds
- * correctly, so the result equals the full conversion's. Returns 0 when it does not apply. */
+ * correctly, so the result equals the full conversion's. */
 static const double POWERS[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-static int fast_double(const char *p, const char *stop, double *out) {
-    int negative = *p == '-';
-    if (negative) p++;
-    uint64_t mantissa = 0;
-    int digits = 0, after_point = -1;
-    for (; p < stop; p++) {
-        if (*p == '.') {
-            after_point = 0;
-            continue;
-        }
-        if (!is_digit(*p)) return 0; /* an exponent: the full conversion */
-        if (digits || *p != '0') digits++;
-        mantissa = mantissa * 10 + (uint64_t)(*p - '0');
-        if (after_point >= 0) after_point++;
-        if (digits > 15 || after_point > 22) return 0;
-    }
-    double value = (double)mantissa;
-    if (after_point > 0) value /= POWERS[after_point];
-    *out = negative ? -value : value;
-    return 1;
-}
-
+/* A JSON number as a double, scanned once: Clinger's fast path when it applies (see
+ * above), else PyOS_string_to_double on the span. */
 static int read_double(Cursor *c, double *out) {
-    int integer;
     skip_ws(c);
-    const char *stop = scan_number(c->p, c->end, &integer);
-    if (stop == NULL || stop >= c->end) return 0; /* a number never ends the file */
-    if (fast_double(c->p, stop, out)) {
-        if (integer && *out == 0.0) *out = 0.0; /* "-0" is Python's int 0, so +0.0 */
-        c->p = stop;
+    const char *p = c->p, *end = c->end;
+    int negative = p < end && *p == '-';
+    p += negative;
+    if (p >= end || !is_digit(*p)) return 0;
+    uint64_t mantissa = 0;
+    int digits = 0, after_point = 0, integer = 1;
+    if (*p == '0') {
+        p++;
+    } else {
+        for (; p < end && is_digit(*p); p++) {
+            digits++;
+            mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+        }
+    }
+    if (p < end && *p == '.') {
+        integer = 0;
+        p++;
+        if (p >= end || !is_digit(*p)) return 0;
+        for (; p < end && is_digit(*p); p++) {
+            if (digits || *p != '0') digits++;
+            mantissa = mantissa * 10 + (uint64_t)(*p - '0');
+            after_point++;
+        }
+    }
+    int fast = digits <= 15 && after_point <= 22;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        integer = fast = 0;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        if (p >= end || !is_digit(*p)) return 0;
+        while (p < end && is_digit(*p)) p++;
+    }
+    if (p >= end) return 0; /* a number never ends the file */
+    if (fast) {
+        double value = (double)mantissa;
+        if (after_point > 0) value /= POWERS[after_point];
+        /* "-0" is Python's int 0, so +0.0 */
+        *out = negative && !(integer && mantissa == 0) ? -value : value;
+        c->p = p;
         return 1;
     }
     char *parsed_end = NULL;
@@ -127,9 +140,9 @@ static int read_double(Cursor *c, double *out) {
         PyErr_Clear();
         return 0;
     }
-    if (parsed_end != stop) return 0;
+    if (parsed_end != p) return 0;
     *out = value;
-    c->p = stop;
+    c->p = p;
     return 1;
 }
 
