@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,10 @@ def _runner(work_dir: Path, store_url: str, *, name: str = "tiny", **overrides: 
             ],
         },
         "randomness": {"seed": 0},
+        # mmengine names its default-scope instance after the experiment, which is a
+        # timestamp to the second by default: two runners built within one second
+        # would share it and mmengine warns. A name of its own per runner.
+        "experiment_name": f"{name}-{uuid.uuid4().hex[:8]}",
     }
     return Runner.from_cfg(Config(config | overrides))
 
