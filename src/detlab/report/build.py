@@ -41,6 +41,7 @@ from detlab.report.formatting import (
     format_points,
     format_value,
 )
+from detlab.report.framework_tables import framework_blocks
 from detlab.report.messages import Messages
 from detlab.report.run_figures import run_curves
 
@@ -243,7 +244,7 @@ def run_blocks(
     if run.restarts:
         blocks.append(restart_table(run, t))
     blocks.extend(_provenance(run, t))
-    for builder in (coco_blocks, voc_blocks):
+    for builder in (coco_blocks, voc_blocks, framework_blocks):
         blocks.extend(builder(run, t))
     if run.submissions:
         blocks.append(_submissions(run, t))

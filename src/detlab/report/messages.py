@@ -87,6 +87,16 @@ _CATALOGUE: Final[dict[str, tuple[str, str, str]]] = {
         "Pascal VOC 평가 (epoch {step}): mAP {map}",
     ),
     "per_class_ap": ("Per-class AP", "各类别 AP", "클래스별 AP"),
+    "framework_summary": (
+        "COCO evaluation as {tool} printed it ({where})",
+        "{tool} 输出的 COCO 评估（{where}）",
+        "{tool}이(가) 출력한 COCO 평가 ({where})",
+    ),
+    "framework_per_class": (
+        "Per-class results as {tool} printed them ({where})",
+        "{tool} 输出的各类别结果（{where}）",
+        "{tool}이(가) 출력한 클래스별 결과 ({where})",
+    ),
     "col_class": ("class", "类别", "클래스"),
     "col_num_gt": ("#GT", "#GT", "#GT"),
     "col_num_dt": ("#det", "#检测", "#검출"),
