@@ -12,7 +12,6 @@ that epoch (``train/lr``: the last one), so each epoch has one point per key. Ru
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from detlab.importers.openmmlab import (
     apply_config,
     numeric,
     read_text_log,
+    work_dir_stamp,
 )
 from detlab.importers.source import Source
 
@@ -173,7 +173,7 @@ def _finish(run: ImportedRun, folder: Path, logs: list[Path], meta: dict[str, An
     if "seed" in meta and "seed" not in run.params:
         run.params["seed"] = meta["seed"]
     if logs:
-        run.started = _stamp(logs[0].name.removesuffix(".log.json"))
+        run.started = work_dir_stamp(logs[0].name.removesuffix(".log.json"))
     for key in ("mmdet_version", "exp_name"):
         if meta.get(key):
             run.notes = f"{run.notes}\n{key}: {meta[key]}".strip()
@@ -181,13 +181,6 @@ def _finish(run: ImportedRun, folder: Path, logs: list[Path], meta: dict[str, An
         run.problems.append(
             Problem("warning", str(folder), "", "", "no training or validation rows in the logs")
         )
-
-
-def _stamp(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, "%Y%m%d_%H%M%S")
-    except ValueError:
-        return None
 
 
 SOURCE = Source(

@@ -13,7 +13,6 @@ and key (training rows averaged, ``train/lr`` the last); iteration-based runs
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,14 @@ from detlab.errors import Problem
 from detlab.importers.canonical import add_coco_canonical, add_value, mark_nan_restart
 from detlab.importers.lines import nothing_readable, read_json_lines
 from detlab.importers.model import ImportedRestart, ImportedRun
-from detlab.importers.openmmlab import EpochMeans, TextLog, apply_config, numeric, read_text_log
+from detlab.importers.openmmlab import (
+    EpochMeans,
+    TextLog,
+    apply_config,
+    numeric,
+    read_text_log,
+    work_dir_stamp,
+)
 from detlab.importers.source import Source
 
 __all__ = ["SOURCE", "detect", "parse"]
@@ -152,17 +158,10 @@ def _finish(run: ImportedRun, path: Path, launches: list[Path]) -> None:
     existing = [c for c in configs if c.is_file()]
     apply_config(run, existing[-1] if existing else None)
     if launches:
-        run.started = _stamp(launches[0].name)
+        run.started = work_dir_stamp(launches[0].name)
     if not run.metrics:
         message = "no training or validation rows in vis_data/scalars.json"
         run.problems.append(Problem("warning", str(path), "", "", message))
-
-
-def _stamp(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, "%Y%m%d_%H%M%S")
-    except ValueError:
-        return None
 
 
 SOURCE = Source(

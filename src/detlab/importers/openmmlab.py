@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,15 @@ from detlab.importers.model import ImportedEvaluation, ImportedRun
 from detlab.importers.pyconfig import read_python_config
 from detlab.importers.tables import find_class_tables, find_voc_tables
 
-__all__ = ["EpochMeans", "Resume", "TextLog", "apply_config", "numeric", "read_text_log"]
+__all__ = [
+    "EpochMeans",
+    "Resume",
+    "TextLog",
+    "apply_config",
+    "numeric",
+    "read_text_log",
+    "work_dir_stamp",
+]
 
 _RESUMED = re.compile(r"resumed epoch:?\s*(\d+),\s*iter:?\s*(\d+)", re.IGNORECASE)
 _LOAD = re.compile(r"load checkpoint from\s+(?:local path:\s*|http path:\s*)?(\S+)", re.I)
@@ -142,3 +151,11 @@ def apply_config(run: ImportedRun, path: Path | None, text: str = "") -> None:
 
 def _join(notes: str, line: str) -> str:
     return f"{notes}\n{line}" if notes else line
+
+
+def work_dir_stamp(text: str) -> datetime | None:
+    """The launch time OpenMMLab runners write into file and folder names: ``20200303_101500``."""
+    try:
+        return datetime.strptime(text, "%Y%m%d_%H%M%S")
+    except ValueError:
+        return None
