@@ -188,6 +188,16 @@ def _tool(tool: str) -> tuple[Callable[[str], Any], Callable[[Any, Any], list[fl
 
 
 def _peak_mb() -> float:
+    """This process's own peak resident memory.
+
+    Linux carries ``ru_maxrss`` across ``exec``: a child started by this (large) parent would
+    report the parent's peak when its own is lower. ``VmHWM`` belongs to the process image
+    alone; ``ru_maxrss`` is the fallback elsewhere.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

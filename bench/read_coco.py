@@ -44,7 +44,12 @@ t1 = time.perf_counter()
 PATH = {path!r}
 {work}
 t2 = time.perf_counter()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM is this process image's own peak (kB); ru_maxrss would carry the parent's across exec
+try:
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    peak = int(status.split()[0])
+except (OSError, IndexError):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(t1 - t0, t2 - t1, peak, n)
 """
 
