@@ -13,6 +13,9 @@ from detlab.cli.options import ABSENT, format_number, format_time, format_value
 from detlab.core.runs import BestValue, EvaluationRecord, Restart, RunRecord
 from detlab.errors import NotFoundError
 from detlab.metrics.result import COCOResult
+from detlab.report import document
+from detlab.report.framework_tables import framework_table, summary_lines
+from detlab.report.messages import Messages
 
 if TYPE_CHECKING:
     from detlab.store.sql.store import SQLStore
@@ -268,7 +271,26 @@ def _evaluation(evaluation: EvaluationRecord) -> RenderableType:
     if evaluation.protocol == "voc" and "map" in data:
         per_class = ", ".join(f"{k} {format_number(v)}" for k, v in data.get("ap", {}).items())
         return Group(title, Text(f"mAP {format_number(data['map'])}; {per_class}"))
+    if evaluation.protocol == "coco_summary":
+        lines = summary_lines(data.get("stats"))
+        if lines:
+            return Group(title, Text("\n".join(lines)))
+    if evaluation.protocol == "per_class_table":
+        table = framework_table(evaluation, Messages("en"))
+        if table is not None:
+            return Group(title, _rich_table(table))
     return Group(title, Text(f"data keys: {', '.join(sorted(data))}"))
+
+
+def _rich_table(table: document.Table) -> Table:
+    """A report table (a framework's per-class results) for the terminal."""
+    out = Table(title=Text(table.caption), title_justify="left")  # Text: no markup
+    for index, header in enumerate(table.header):
+        align = table.align[index] if index < len(table.align) else "left"
+        out.add_column(header, justify="right" if align == "right" else "left")
+    for row in table.rows:
+        out.add_row(*(Text(cell.plain) for cell in row))
+    return out
 
 
 def _children(children: dict[str, list[Any]]) -> list[Table]:

@@ -12,17 +12,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detlab.core.runs import EvaluationRecord
 from detlab.metrics.params import COCOParams
 from detlab.metrics.summary import format_row, stat_names, summary_rows
-from detlab.report.collect import RunData
 from detlab.report.document import Block, CodeBlock, Table, text
 from detlab.report.formatting import DASH
 from detlab.report.messages import Messages
 
-__all__ = ["framework_blocks", "framework_table"]
+if TYPE_CHECKING:
+    from detlab.report.collect import RunData
+
+__all__ = ["framework_blocks", "framework_table", "summary_lines"]
 
 #: The stored ``format`` -> the tool that printed the numbers.
 _TOOLS = {
@@ -51,7 +53,7 @@ def framework_blocks(run: RunData, t: Messages) -> list[Block]:
     blocks: list[Block] = []
     summary = run.evaluations.get("coco_summary")
     if summary is not None and "coco" not in run.evaluations:
-        lines = _summary_lines(summary.data.get("stats"))
+        lines = summary_lines(summary.data.get("stats"))
         if lines:
             caption = t.format("framework_summary", tool=_tool(summary.data), where=_where(summary))
             blocks.append(CodeBlock("\n".join(lines), "text", caption))
@@ -104,8 +106,9 @@ def _where(evaluation: EvaluationRecord) -> str:
     return f"epoch {step}" + (f", {source}" if source else "")
 
 
-def _summary_lines(stats: Any) -> list[str]:
-    """The twelve pycocotools lines from named stats (``AP`` ... ``ARl``) or a list of 12."""
+def summary_lines(stats: Any) -> list[str]:
+    """The twelve pycocotools lines from named stats (``AP`` ... ``ARl``) or a list of 12
+    (fewer when some are missing; none for anything else)."""
     params = COCOParams.build()
     names = stat_names(params)
     if isinstance(stats, Mapping):

@@ -19,6 +19,7 @@ from detlab.report.markdown import render_markdown
 from detlab.report.messages import Messages
 from detlab.sdk.integrations._common import PerClassTable
 from detlab.store.sql.store import SQLStore
+from tests.unit.cli.test_datasets_cli import detlab as run_detlab
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "importers"
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -127,3 +128,22 @@ def test_detectron2_percentages_and_nan_stay_as_printed() -> None:
 )
 def test_unknown_or_empty_tables_are_left_out(data: dict[str, Any]) -> None:
     assert framework_table(_record(data), Messages("en")) is None
+
+
+def test_runs_show_prints_the_framework_tables(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    voc = FIXTURES / "mmdet2" / "faster_rcnn_r50_fpn_1x_voc0712"
+    pasted = FIXTURES / "pasted" / "soloassign_ml_3x_seed003.txt"
+    for source in (voc, pasted):
+        done = run_detlab("import", source, "--store", url, "--project", "p")
+        assert done.returncode == 0, done.stderr
+    shown = run_detlab("runs", "show", "faster_rcnn_r50_fpn_1x_voc0712", "-p", "p", "--store", url)
+    assert shown.returncode == 0, shown.stderr
+    assert "evaluation (per_class_table, val/) at step 3" in shown.stdout
+    row = next(line for line in shown.stdout.splitlines() if "aeroplane" in line)
+    assert [c.strip() for c in row.split("│")[1:-1]] == ["aeroplane", "48", "212", "0.917", "0.781"]
+    shown = run_detlab("runs", "show", "soloassign_ml_3x_seed003", "-p", "p", "--store", url)
+    assert shown.returncode == 0, shown.stderr
+    assert "Average Recall     (AR) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = 0.624" in (
+        shown.stdout
+    )
